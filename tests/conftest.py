@@ -1,0 +1,54 @@
+"""pytest wiring shared by all test suites: macsim on sys.path, host fixtures."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+
+import macsim  # noqa: E402  pylint: disable=wrong-import-position
+
+
+class ToolResult(object):
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout.decode("utf-8", "replace")
+        self.stderr = proc.stderr.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "ToolResult(rc=%r, stdout=%r, stderr=%r)" % (self.rc, self.stdout, self.stderr)
+
+
+def run_tool(host, tool, *args, **kwargs):
+    """Run a simulated tool as a module would: its own session (no tty), stdin piped."""
+    data = kwargs.pop("input", None)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    new_session = kwargs.pop("new_session", True)
+    assert not kwargs, kwargs
+    proc = subprocess.run([os.path.join(host.bin, tool)] + list(args), input=data,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=new_session, timeout=60, check=False,
+                          stdin=None if data is not None else subprocess.DEVNULL)
+    return ToolResult(proc)
+
+
+@pytest.fixture
+def make_host(tmp_path):
+    """make_host(scenario_dict) -> macsim.Host in a fresh temporary directory."""
+    counter = [0]
+
+    def _make(scenario=None, **kwargs):
+        counter[0] += 1
+        return macsim.create_host(str(tmp_path / ("host%d" % counter[0])), scenario or {}, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def run():
+    return run_tool

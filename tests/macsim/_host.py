@@ -1,0 +1,288 @@
+"""Create simulated Macs from scenarios, and read their state back for tests."""
+
+import glob
+import json
+import os
+import random
+import time
+import uuid
+
+from . import _state
+from ._pythons import find_python
+
+TOOLS = ("dscl", "sysadminctl", "fdesetup", "diskutil", "security", "pwpolicy",
+         "dscacheutil", "sw_vers")
+SERVICE_ACCOUNT = "_jumpcloudserviceaccount"
+_RUN_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py")
+_AUTH_AUTHORITY = [
+    ";ShadowHash;HASHLIST:<SALTED-SHA512-PBKDF2,SRP-RFC5054-4096-SHA512-PBKDF2>",
+    ";Kerberosv5;;{name}@LKDC:SHA1.{lkdc};LKDC:SHA1.{lkdc};",
+]
+
+
+def load_scenario(path_or_text):
+    """A scenario from a YAML/JSON file path, a YAML string or a dict."""
+    if isinstance(path_or_text, dict):
+        return path_or_text
+    text = path_or_text
+    if os.path.exists(path_or_text):
+        with open(path_or_text) as handle:
+            text = handle.read()
+    try:
+        import yaml  # test side only: PyYAML comes with ansible-core
+        return yaml.safe_load(text)
+    except ImportError:
+        return json.loads(text)
+
+
+def _uuid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper()
+
+
+def _new_user(state, rng, spec, uid, home_root):
+    name = spec["name"]
+    password = spec["password"]
+    home = os.path.join(home_root, name)
+    guid = spec.get("guid") or _uuid(rng)
+    authority = [a.format(name=name, lkdc=rng.getrandbits(64)) for a in _AUTH_AUTHORITY]
+    if spec.get("secure_token", True):
+        authority.append(";SecureToken;")
+    now = time.time()
+    failed = int(spec.get("failed_logins", 0))
+    state["users"][name] = {
+        "RecordName": name,
+        "RealName": spec.get("real_name", name.strip("_").replace(".", " ").title()),
+        "UniqueID": spec.get("uid", uid),
+        "PrimaryGroupID": 20,
+        "GeneratedUID": guid,
+        "NFSHomeDirectory": home,
+        "UserShell": "/bin/zsh",
+        "AuthenticationAuthority": authority,
+        "password": _state.hash_secret(password),
+        "admin": bool(spec.get("admin", False)),
+        "hidden": name.startswith("_"),
+        "disabled": bool(spec.get("disabled", False)),
+        "accountPolicyData": {
+            "creationTime": now - 86400 * 90,
+            "failedLoginCount": failed,
+            "failedLoginTimestamp": now - 60 if failed else 0,
+            "passwordLastSetTime": now - 86400,
+        },
+    }
+    filevault = spec.get("filevault", True)
+    if filevault is not False and filevault is not None and state["filevault"]:
+        passphrase = password if filevault is True else filevault
+        crypto = _state.hash_secret(passphrase)
+        state["crypto_users"][guid] = {"type": "Local Open Directory User", "hash": crypto,
+                                       "volume_owner": True}
+        preboot = spec.get("preboot", True)
+        if preboot is True or preboot == passphrase:
+            state["preboot"][guid] = {"hash": dict(crypto), "updated": now - 3600}
+        elif preboot:
+            state["preboot"][guid] = {"hash": _state.hash_secret(preboot), "updated": now - 86400 * 2}
+    keychain = spec.get("keychain", True)
+    os.makedirs(os.path.join(home, "Library", "Keychains"), exist_ok=True)
+    if keychain:
+        if keychain is True:
+            keychain = {}
+        items = keychain.get("items", 3)
+        if isinstance(items, int):
+            items = [{"class": "genp", "service": "service-%d.example" % i, "account": name,
+                      "label": "%s item %d" % (name, i), "data": "item-data-%d" % i}
+                     for i in range(items)]
+        path = os.path.join(home, "Library", "Keychains", "login.keychain-db")
+        _state.write_keychain(path, _state.new_keychain(keychain.get("password", password), items))
+        if not keychain.get("locked", True):
+            state["unlocked_keychains"].append(os.path.realpath(path))
+    return name
+
+
+def create_host(root, scenario=None, python=None, target_python=None, seed=None):
+    """Build a simulated Mac in directory `root` (created) from a scenario.
+
+    python: interpreter that runs the simulated tools (default: a 3.9, like the Mac).
+    target_python: interpreter behind HOST/bin/python3, Ansible's interpreter for the host
+    (default: Python 3.9, as /usr/bin/python3 on macOS).
+    """
+    scenario = load_scenario(scenario or {})
+    root = os.path.abspath(root)
+    rng = random.Random(seed if seed is not None else os.urandom(8))
+    os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+    home_root = os.path.join(root, "root", "Users")
+    os.makedirs(home_root, exist_ok=True)
+    state = {
+        "hostname": scenario.get("hostname", os.path.basename(root)),
+        "os": {"ProductName": "macOS", "ProductVersion": str(scenario.get("os_version", "14.6.1")),
+               "BuildVersion": scenario.get("build_version", "23G93")},
+        "hardware_uuid": _uuid(rng),
+        "volume": {"device": "disk3s5", "group_uuid": _uuid(rng)},
+        "filevault": bool(scenario.get("filevault", True)),
+        "crypto_users": {},
+        "preboot": {},
+        "users": {},
+        "policy": {"global": {}, "users": {}},
+        "unlocked_keychains": [],
+        "faults": [],
+        "call_seq": 0,
+        "root": root,
+    }
+    max_failed = scenario.get("policy", {}).get("max_failed_logins")
+    if max_failed:
+        state["policy"]["global"]["maxFailedLoginAttempts"] = int(max_failed)
+    if state["filevault"] and scenario.get("personal_recovery_key", True):
+        state["crypto_users"][_state.PERSONAL_RECOVERY_UUID] = {
+            "type": "Personal Recovery User", "volume_owner": True,
+            "hash": _state.hash_secret(scenario.get("recovery_key", "ABCD-EFGH-IJKL-MNOP-QRST-UVWX"))}
+    uid = 501
+    service = scenario.get("service_account", {"password": "Svc-Acct-Pass-1"})
+    if service:
+        service = dict(service, name=SERVICE_ACCOUNT, admin=True)
+        service.setdefault("keychain", False)
+        service.setdefault("filevault", service.get("secure_token", True))
+        _new_user(state, rng, service, 499, home_root)
+    for spec in scenario.get("users", []):
+        _new_user(state, rng, spec, uid, home_root)
+        uid += 1
+    for name in ("root",):
+        state["users"].setdefault(name, {
+            "RecordName": name, "RealName": "System Administrator", "UniqueID": 0,
+            "PrimaryGroupID": 0, "GeneratedUID": "FFFFEEEE-DDDD-CCCC-BBBB-AAAA00000000",
+            "NFSHomeDirectory": "/var/root", "UserShell": "/bin/sh",
+            "AuthenticationAuthority": [], "password": None, "admin": True, "hidden": True,
+            "disabled": True, "accountPolicyData": {"creationTime": 0, "failedLoginCount": 0,
+                                                    "failedLoginTimestamp": 0,
+                                                    "passwordLastSetTime": 0}})
+    _state.atomic_write_json(os.path.join(root, _state.STATE_FILE), state)
+    open(os.path.join(root, _state.AUDIT_FILE), "a").close()
+    host = Host(root)
+    host.write_shims(python or find_python("3.9"), target_python or find_python("3.9"))
+    return host
+
+
+def create_hosts(parent, scenarios, count=None, prefix="mac", **kwargs):
+    """Many hosts: one per scenario, or `count` hosts cycling through the scenarios."""
+    scenarios = [load_scenario(s) for s in scenarios]
+    total = count if count is not None else len(scenarios)
+    hosts = []
+    for index in range(total):
+        scenario = dict(scenarios[index % len(scenarios)])
+        name = "%s-%03d" % (prefix, index + 1)
+        scenario.setdefault("hostname", name)
+        hosts.append(create_host(os.path.join(parent, name), scenario, **kwargs))
+    return hosts
+
+
+class Host(object):
+    """A simulated Mac on disk, with read-back helpers for tests (never used by modules)."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.bin = os.path.join(self.root, "bin")
+        self.python = os.path.join(self.bin, "python3")
+
+    def __repr__(self):
+        return "Host(%r)" % self.root
+
+    @property
+    def name(self):
+        return self.state()["hostname"]
+
+    def write_shims(self, tool_python, target_python):
+        for tool in TOOLS:
+            _write_exec(os.path.join(self.bin, tool),
+                        "#!/bin/sh\nexec '%s' -I -S '%s' '%s' %s \"$@\"\n"
+                        % (tool_python, _RUN_PY, self.root, tool))
+        # Ansible's interpreter for this host: the Mac's python3 with the host's tools on PATH.
+        _write_exec(self.python, "#!/bin/sh\nPATH='%s':\"$PATH\"\nexport PATH\nexec '%s' \"$@\"\n"
+                    % (self.bin, target_python))
+
+    def env(self, base=None):
+        env = dict(os.environ if base is None else base)
+        env["PATH"] = self.bin + os.pathsep + env.get("PATH", "")
+        return env
+
+    # -- read-back ----------------------------------------------------------
+    def state(self):
+        return _state.read_json(os.path.join(self.root, _state.STATE_FILE))
+
+    def update_state(self, change):
+        """Apply change(state_dict) under the host lock (test set-up only)."""
+        host_state = _state.HostState(self.root)
+        with host_state.locked():
+            change(host_state.data)
+            host_state.save()
+
+    def audit(self):
+        with open(os.path.join(self.root, _state.AUDIT_FILE)) as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def write_calls(self):
+        return [r for r in self.audit() if r["kind"] == "write"]
+
+    def user(self, name):
+        return self.state()["users"].get(name)
+
+    def home(self, name):
+        return self.state()["users"][name]["NFSHomeDirectory"]
+
+    def keychain_path(self, name):
+        return os.path.join(self.home(name), "Library", "Keychains", "login.keychain-db")
+
+    def login_ok(self, name, password):
+        user = self.user(name)
+        return bool(user) and _state.check_secret(password, user["password"])
+
+    def filevault_ok(self, name, password):
+        """Would the unlocked volume accept this passphrase for the user's crypto user?"""
+        state = self.state()
+        crypto = state["crypto_users"].get(state["users"][name]["GeneratedUID"])
+        return bool(crypto) and _state.check_secret(password, crypto["hash"])
+
+    def preboot_ok(self, name, password):
+        """Would the FileVault login window (which reads Preboot) accept this password?"""
+        state = self.state()
+        entry = state["preboot"].get(state["users"][name]["GeneratedUID"])
+        return bool(entry) and _state.check_secret(password, entry["hash"])
+
+    def preboot_fresh(self, name):
+        state = self.state()
+        guid = state["users"][name]["GeneratedUID"]
+        crypto, entry = state["crypto_users"].get(guid), state["preboot"].get(guid)
+        return bool(crypto) and bool(entry) and crypto["hash"] == entry["hash"]
+
+    def keychain_ok(self, name, password, path=None):
+        data = _state.read_keychain(path or self.keychain_path(name))
+        return _state.check_secret(password, data["password"])
+
+    def keychain_locked(self, name, path=None):
+        return os.path.realpath(path or self.keychain_path(name)) not in self.state()["unlocked_keychains"]
+
+    def keychain_files(self, name):
+        return sorted(glob.glob(os.path.join(self.home(name), "Library", "Keychains", "*.keychain-db")))
+
+    def keychain_items(self, name):
+        """Every item in every keychain file of the user (live and moved aside)."""
+        items = []
+        for path in self.keychain_files(name):
+            items.extend(_state.read_keychain(path)["items"])
+        return items
+
+    def secure_token(self, name):
+        user = self.user(name)
+        return bool(user) and ";SecureToken;" in user["AuthenticationAuthority"]
+
+    def add_fault(self, mode="fail", tool="*", nth=1, command=None, kind="any", **extra):
+        """Arm a fault: the Nth matching call fails ('fail') or dies half-way ('die')."""
+        fault = dict(extra, mode=mode, tool=tool, nth=nth, kind=kind, seen=0, fired=False)
+        if command:
+            fault["command"] = command
+        self.update_state(lambda s: s["faults"].append(fault))
+
+    def clear_faults(self):
+        self.update_state(lambda s: s.__setitem__("faults", []))
+
+
+def _write_exec(path, text):
+    with open(path, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o755)
