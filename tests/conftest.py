@@ -7,8 +7,13 @@ import sys
 import pytest
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.dirname(TESTS_DIR)
+# ansible_collections.macfleet.credsync imports need the directory above ansible_collections.
+COLLECTIONS_PATH = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION_ROOT)))
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
+if COLLECTION_ROOT.endswith(os.path.join("ansible_collections", "macfleet", "credsync")) and COLLECTIONS_PATH not in sys.path:
+    sys.path.insert(0, COLLECTIONS_PATH)
 
 import macsim  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -52,3 +57,17 @@ def make_host(tmp_path):
 @pytest.fixture
 def run():
     return run_tool
+
+
+def in_collection_tree():
+    return COLLECTION_ROOT.endswith(os.path.join("ansible_collections", "macfleet", "credsync"))
+
+
+def run_on_python39(script, env=None, timeout=120):
+    """Run `script` (Python source) on Python 3.9, with the collection importable."""
+    if not in_collection_tree():
+        pytest.skip("needs the collection at ansible_collections/macfleet/credsync (run scripts/test.sh)")
+    run_env = dict(os.environ if env is None else env)
+    run_env["PYTHONPATH"] = COLLECTIONS_PATH
+    return subprocess.run([macsim.find_python("3.9"), "-c", script], env=run_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, check=False)

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Every test of macfleet.credsync, from a fresh clone: the README's test command.
+#   scripts/test.sh                 all stages
+#   scripts/test.sh pytest sanity   only these stages
+# Stages: pytest (unit + integration, incl. build checks), sanity (controller Python),
+# sanity-py39 (module code compiled and imported on the Mac's Python 3.9), lint
+# (ansible-lint production profile), changelog, molecule.
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+ALL_STAGES=(pytest sanity sanity-py39 lint changelog molecule)
+STAGES=("$@")
+[ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL_STAGES[@]}")
+
+ensure_venv
+activate
+place_collection
+cd "$COLLECTION_DIR"
+
+CONTROLLER_PY_VERSION=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+# ansible-test bootstraps pip by downloading get-pip.py; give it a cached offline stand-in.
+install_get_pip_stand_in() {
+  local version
+  version=$(python - <<'PY'
+import re, ansible_test, os
+path = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+print(re.search(r"pip='([^']+)'", open(path).read()).group(1))
+PY
+)
+  mkdir -p "$HOME/.ansible/test/cache"
+  cp "$REPO_ROOT/scripts/ansible_test_get_pip.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+}
+
+stage_pytest() {
+  python -m pytest -p no:cacheprovider -q tests/unit tests/integration
+}
+stage_sanity() {
+  install_get_pip_stand_in
+  ansible-test sanity --venv --python "$CONTROLLER_PY_VERSION" --color no
+}
+stage_sanity-py39() {
+  install_get_pip_stand_in
+  ansible-test sanity --venv --python 3.9 --test compile --test import --color no
+}
+stage_lint() {
+  ansible-lint --profile production --offline
+}
+stage_changelog() {
+  antsibull-changelog lint
+}
+stage_molecule() {
+  molecule test --all
+}
+
+passed=0
+failed=0
+failed_names=()
+for stage in "${STAGES[@]}"; do
+  log "stage: $stage"
+  if (set -e; "stage_$stage"); then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    failed_names+=("$stage")
+  fi
+done
+[ $failed -eq 0 ] || printf '\nfailed stages: %s\n' "${failed_names[*]}"
+printf '\nstages: %d passed, %d failed\n' "$passed" "$failed"
+[ $failed -eq 0 ]
