@@ -6,7 +6,9 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV="${CREDSYNC_VENV:-$REPO_ROOT/.venv}"
-BUILD="${CREDSYNC_BUILD:-$REPO_ROOT/.build}"
+# Outside the work tree on purpose: inside it, ansible-test would list files with git,
+# which ignores the copy, and skip every target.
+BUILD="${CREDSYNC_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/macfleet-credsync/$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)}"
 COLLECTION_DIR="$BUILD/ansible_collections/macfleet/credsync"
 
 log() { printf '\n==> %s\n' "$*" >&2; }

@@ -34,8 +34,18 @@ PY
 stage_pytest() {
   python -m pytest -p no:cacheprovider -q tests/unit tests/integration
 }
+# shellcheck is a program, not a pip package: from the distribution, when we may install it.
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing shellcheck (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null 2>&1 ||
+      echo "WARNING: could not install shellcheck; the shellcheck sanity test will be skipped" >&2
+  fi
+}
 stage_sanity() {
   install_get_pip_stand_in
+  ensure_shellcheck
   ansible-test sanity --venv --python "$CONTROLLER_PY_VERSION" --color no
 }
 stage_sanity-py39() {
@@ -43,13 +53,13 @@ stage_sanity-py39() {
   ansible-test sanity --venv --python 3.9 --test compile --test import --color no
 }
 stage_lint() {
-  ansible-lint --profile production --offline
+  NO_COLOR=1 ansible-lint --profile production --offline --nocolor
 }
 stage_changelog() {
   antsibull-changelog lint
 }
 stage_molecule() {
-  molecule test --all
+  NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 molecule test --all
 }
 
 passed=0

@@ -167,7 +167,7 @@ class ToolContext(object):
         if os.isatty(fd):
             return
         while True:
-            ready, _, _ = select.select([fd], [], [], 0)
+            ready = select.select([fd], [], [], 0)[0]
             if not ready:
                 return
             chunk = os.read(fd, 65536)

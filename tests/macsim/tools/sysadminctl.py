@@ -10,13 +10,15 @@ from .._state import check_secret
 from . import _policy
 
 _USAGE = """Usage: sysadminctl [options]
-\t-resetPasswordFor <local user name> -newPassword <password> [-passwordHint <password hint>] (interactive || -adminUser <administrator user name> -adminPassword <administrator password>)
+\t-resetPasswordFor <local user name> -newPassword <password> [-passwordHint <password hint>]
+\t\t(interactive || -adminUser <administrator user name> -adminPassword <administrator password>)
 \t-secureTokenStatus <user name>
 \t-secureTokenOn <user name> -password <password> (interactive || -adminUser <administrator user name> -adminPassword <administrator password>)
 \t-secureTokenOff <user name> -password <password> (interactive || -adminUser <administrator user name> -adminPassword <administrator password>)
 
 Pass '-' instead of password in commands above to request prompt.
-'-adminPassword' used mostly for scripted operation. Use '-' or 'interactive' to get the authentication string interactively. This is preferred for security reasons"""
+'-adminPassword' used mostly for scripted operation. Use '-' or 'interactive' to get the authentication string
+interactively. This is preferred for security reasons"""
 
 # verb -> (options that take a value, options that must be present)
 _VERBS = {
@@ -27,6 +29,7 @@ _VERBS = {
 }
 _SECRET_OPTIONS = ("-newPassword", "-password", "-adminPassword")
 _NOT_PERMITTED = "Operation is not permitted without secure token unlock."
+_AUTH_FAILED = "### Error:-14090 File:/AppleInternal/Library/BuildRoots/sysadminctl/main.m Line:94"
 
 
 class _Refused(Exception):
@@ -103,7 +106,7 @@ def _authorised_admin(ctx, options):
     ok = check_secret(options["-adminPassword"], admin["password"]) and not _policy.is_locked_out(ctx.host, name)
     _policy.record_attempt(ctx.host, name, ok)
     if not ok:
-        raise _Refused("### Error:-14090 File:/AppleInternal/Library/BuildRoots/sysadminctl/main.m Line:94")
+        raise _Refused(_AUTH_FAILED)
     if not admin["admin"]:
         raise _Refused("### Error: %s is not an administrator" % name)
     return ctx.host.has_secure_token(name)
@@ -142,7 +145,7 @@ def _token_on(ctx, target, options):
         ctx.nslog("Secure token is already enabled for user %s" % target)  # unconfirmed wording
         return
     if not check_secret(options["-password"], user["password"]):
-        raise _Refused("### Error:-14090 File:/AppleInternal/Library/BuildRoots/sysadminctl/main.m Line:94")
+        raise _Refused(_AUTH_FAILED)
     if not _authorised_admin(ctx, options):
         raise _Refused(_NOT_PERMITTED)
 
@@ -164,7 +167,7 @@ def _token_on(ctx, target, options):
 def _token_off(ctx, target, options):
     user = _require_user(ctx, target)
     if not check_secret(options["-password"], user["password"]):
-        raise _Refused("### Error:-14090 File:/AppleInternal/Library/BuildRoots/sysadminctl/main.m Line:94")
+        raise _Refused(_AUTH_FAILED)
     if not _authorised_admin(ctx, options):
         raise _Refused(_NOT_PERMITTED)
 

@@ -125,7 +125,7 @@ def test_passwd_with_wrong_old_changes_nothing(host, run):
 
 
 def test_failed_authonly_counts_toward_lockout(host, run):
-    for _ in range(3):
+    for _attempt in range(3):
         assert run(host, "dscl", ".", "-authonly", "alice", "wrong").rc == 10
     result = run(host, "dscl", ".", "-authonly", "alice", "Alice-Pass-1")
     assert result.rc == 87 and "eDSAuthAccountDisabled" in result.stdout

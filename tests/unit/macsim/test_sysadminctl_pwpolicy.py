@@ -103,7 +103,7 @@ def test_pwpolicy_accountpolicies_roundtrip(host, run, tmp_path):
     assert result.stdout.startswith("Getting account policies for user <alice>\n")
     result = run(host, "pwpolicy", "-getaccountpolicies")
     assert "policyAttributeMaximumFailedAuthentications" in result.stdout
-    for _ in range(2):
+    for _attempt in range(2):
         run(host, "dscl", ".", "-authonly", "alice", "wrong")
     assert run(host, "dscl", ".", "-authonly", "alice", "Alice-Pass-1").rc == 87
     assert "Policy allows" not in run(host, "pwpolicy", "-u", "alice", "-authentication-allowed").stdout

@@ -80,7 +80,7 @@ def test_prompts_answered_on_stdin_even_under_a_controlling_terminal(make_host):
         os.execve(macsim.find_python("3.9"), ["python3.9", "-c", script], env)
     output = b""
     while True:
-        ready, _, _ = select.select([fd], [], [], 60)
+        ready = select.select([fd], [], [], 60)[0]
         if not ready:
             break
         try:
