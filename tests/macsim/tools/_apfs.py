@@ -58,8 +58,13 @@ def parse_options(args, valued=(), switches=()):
 
 
 def crypto_users(host):
-    """[(UUID, record)] in the order the volume keeps them."""
-    return list(host.data["crypto_users"].items())
+    """[(UUID, record)]: Open Directory users first, then recovery users, each by UUID.
+
+    state.json is written with sorted keys, so insertion order does not survive a
+    save; a fixed order keeps the listing stable (the reference example lists the
+    OD user before the Personal Recovery User; the real order is unconfirmed).
+    """
+    return sorted(host.data["crypto_users"].items(), key=lambda item: (item[1]["type"] != OD_USER, item[0]))
 
 
 def od_crypto_users(host):

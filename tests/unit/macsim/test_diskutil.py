@@ -55,8 +55,6 @@ def test_list_crypto_users_text(make_host, run):
 def test_list_crypto_users_layout_matches_the_reference(make_host, run):
     """The reference's two-user example, character for character."""
     host = make_host({"service_account": None, "users": [{"name": "alice", "password": "A-1"}]})
-    host.update_state(lambda s: s.__setitem__("crypto_users", dict(
-        sorted(s["crypto_users"].items(), key=lambda item: item[0] == RECOVERY_UUID))))
     result = run(host, "diskutil", "apfs", "listCryptoUsers", "/")
     assert result.stdout == (
         "Cryptographic users for disk3s5 (2 found)\n"
