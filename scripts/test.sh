@@ -34,7 +34,7 @@ PY
 stage_pytest() {
   python -m pytest -p no:cacheprovider -q tests/unit tests/integration
 }
-# shellcheck is a program, not a pip package: from the distribution, when we may install it.
+# The shellcheck program is not a pip package: take it from the distribution when we may.
 ensure_shellcheck() {
   command -v shellcheck >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

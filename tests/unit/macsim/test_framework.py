@@ -1,5 +1,7 @@
 """macsim's shared machinery: audit log, faults, prompts, strictness."""
 
+import pytest
+
 
 def test_sw_vers_and_audit(make_host, run):
     host = make_host({"os_version": "14.6.1"})
@@ -98,3 +100,25 @@ def test_host_python_is_39_and_puts_the_tools_first_on_path(make_host):
     out = subprocess.run([host.python, "-c", "import shutil, sys; print(sys.version_info[:2], shutil.which('dscl'))"],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     assert out.strip() == "(3, 9) %s/dscl" % host.bin
+
+
+@pytest.mark.parametrize("tool,args", [
+    ("dscl", [".", "--bogus-flag", "/Users/alice"]),  # after -read it would be a key name, as in dscl
+    ("dscl", ["--bogus-flag", ".", "-read", "/Users/alice"]),
+    ("sysadminctl", ["-secureTokenStatus", "alice", "--bogus-flag"]),
+    ("fdesetup", ["status", "--bogus-flag"]),
+    ("diskutil", ["apfs", "listCryptoUsers", "/", "--bogus-flag"]),
+    ("security", ["show-keychain-info", "--bogus-flag"]),
+    ("security", ["--bogus-flag"]),
+    ("pwpolicy", ["-u", "alice", "-getaccountpolicies", "--bogus-flag"]),
+    ("dscacheutil", ["-flushcache", "--bogus-flag"]),
+    ("sw_vers", ["--bogus-flag"]),
+])
+def test_an_unknown_flag_to_any_tool_fails(make_host, run, tool, args):
+    host = make_host({"users": [{"name": "alice", "password": "Alice-Pass-1"}]})
+    before = host.state()
+    result = run(host, tool, *args)
+    assert result.rc != 0, result
+    assert result.stdout + result.stderr, "a failure must say something"
+    after = host.state()
+    assert after["users"] == before["users"] and after["crypto_users"] == before["crypto_users"]
