@@ -139,15 +139,20 @@ def _reset_password(ctx, target, options):
     ctx.steps(set_local, rewrap_crypto)
 
 
+def _authorise_token_change(ctx, user, options):
+    """Token grants and revocations need the user's password and a secure-token admin."""
+    if not check_secret(options["-password"], user["password"]):
+        raise _Refused(_AUTH_FAILED)
+    if not _authorised_admin(ctx, options):
+        raise _Refused(_NOT_PERMITTED)
+
+
 def _token_on(ctx, target, options):
     user = _require_user(ctx, target)
     if ctx.host.has_secure_token(target):
         ctx.nslog("Secure token is already enabled for user %s" % target)  # unconfirmed wording
         return
-    if not check_secret(options["-password"], user["password"]):
-        raise _Refused(_AUTH_FAILED)
-    if not _authorised_admin(ctx, options):
-        raise _Refused(_NOT_PERMITTED)
+    _authorise_token_change(ctx, user, options)
 
     def grant():
         ctx.host.set_secure_token(target, True)
@@ -166,10 +171,7 @@ def _token_on(ctx, target, options):
 
 def _token_off(ctx, target, options):
     user = _require_user(ctx, target)
-    if not check_secret(options["-password"], user["password"]):
-        raise _Refused(_AUTH_FAILED)
-    if not _authorised_admin(ctx, options):
-        raise _Refused(_NOT_PERMITTED)
+    _authorise_token_change(ctx, user, options)
 
     def revoke():
         ctx.host.set_secure_token(target, False)
