@@ -9,9 +9,8 @@ import uuid
 
 from . import _state
 from ._pythons import find_python
+from .tools import TOOLS
 
-TOOLS = ("dscl", "sysadminctl", "fdesetup", "diskutil", "security", "pwpolicy",
-         "dscacheutil", "sw_vers")
 SERVICE_ACCOUNT = "_jumpcloudserviceaccount"
 _RUN_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py")
 _AUTH_AUTHORITY = [
@@ -143,15 +142,13 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
     for spec in scenario.get("users", []):
         _new_user(state, rng, spec, uid, home_root)
         uid += 1
-    for name in ("root",):
-        state["users"].setdefault(name, {
-            "RecordName": name, "RealName": "System Administrator", "UniqueID": 0,
-            "PrimaryGroupID": 0, "GeneratedUID": "FFFFEEEE-DDDD-CCCC-BBBB-AAAA00000000",
-            "NFSHomeDirectory": "/var/root", "UserShell": "/bin/sh",
-            "AuthenticationAuthority": [], "password": None, "admin": True, "hidden": True,
-            "disabled": True, "accountPolicyData": {"creationTime": 0, "failedLoginCount": 0,
-                                                    "failedLoginTimestamp": 0,
-                                                    "passwordLastSetTime": 0}})
+    state["users"]["root"] = {
+        "RecordName": "root", "RealName": "System Administrator", "UniqueID": 0,
+        "PrimaryGroupID": 0, "GeneratedUID": "FFFFEEEE-DDDD-CCCC-BBBB-AAAA00000000",
+        "NFSHomeDirectory": "/var/root", "UserShell": "/bin/sh",
+        "AuthenticationAuthority": [], "password": None, "admin": True, "hidden": True,
+        "disabled": True, "accountPolicyData": {"creationTime": 0, "failedLoginCount": 0,
+                                                "failedLoginTimestamp": 0, "passwordLastSetTime": 0}}
     _state.atomic_write_json(os.path.join(root, _state.STATE_FILE), state)
     open(os.path.join(root, _state.AUDIT_FILE), "a").close()
     host = Host(root)

@@ -38,6 +38,7 @@ class ToolContext(object):
         self._consumed = bytearray()
         self._commands = []
         self._die_armed = None
+        self._wrote = False
         self.fault = None
 
     # -- output ------------------------------------------------------------
@@ -148,8 +149,6 @@ class ToolContext(object):
         }
         self.host.append_audit(record)
         self.host.save()
-
-    _wrote = False
 
     def wrote(self):
         """Record that this call changed a store (state or a keychain file)."""

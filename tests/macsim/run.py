@@ -15,14 +15,10 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "macsim"  # pylint: disable=redefined-builtin
 
-TOOLS = ("dscl", "sysadminctl", "fdesetup", "diskutil", "security", "pwpolicy",
-         "dscacheutil", "sw_vers")
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     host_root, tool, args = argv[0], argv[1], argv[2:]
-    if tool not in TOOLS:
+    if tool not in importlib.import_module("macsim.tools").TOOLS:
         sys.stderr.write("macsim: no such tool %r\n" % tool)
         return 127
     toolkit = importlib.import_module("macsim._toolkit")
