@@ -15,6 +15,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     __package__ = "macsim"  # pylint: disable=redefined-builtin
 
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     host_root, tool, args = argv[0], argv[1], argv[2:]
