@@ -68,7 +68,7 @@ place_collection() {
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
       git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null
     else
-      tar --exclude=./.venv --exclude=./.build --exclude=__pycache__ -cf - .
+      tar --exclude=./.venv --exclude=__pycache__ -cf - .
     fi
   ) | tar -xf - -C "$COLLECTION_DIR"
   export ANSIBLE_COLLECTIONS_PATH="$BUILD"

@@ -55,9 +55,6 @@ class ToolContext(object):
         pid = os.getpid()
         self.err("%s %s[%d:%d] %s" % (stamp, self.tool, pid, pid * 7 + 3, message))
 
-    def fail(self, code):
-        raise ToolExit(code)
-
     # -- stdin and prompts -----------------------------------------------------
     def readline(self):
         """One line of stdin without its newline; None at end of input."""

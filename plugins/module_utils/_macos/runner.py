@@ -63,7 +63,6 @@ class ToolRunner:
             search_path += [d for d in self.SYSTEM_DIRS if d not in search_path]
         self.search_path = search_path
         self._paths = {}
-        self.calls = []
 
     def add_secret(self, secret):
         if secret and secret not in self._secrets:
@@ -108,7 +107,6 @@ class ToolRunner:
             raise ToolError("%s did not finish within %ss (waiting for a prompt?)" % (tool, self.timeout))
         result = ToolResult(argv, proc.returncode, self.redact(out.decode("utf-8", "replace")),
                             self.redact(err.decode("utf-8", "replace")))
-        self.calls.append((tool, list(args), proc.returncode))
         if check and result.rc != 0:
             raise ToolError(self.describe_failure(result), result)
         return result

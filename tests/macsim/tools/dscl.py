@@ -320,8 +320,8 @@ def _rewrap_crypto_user(ctx, user, old, new):
 
 
 # -- accountPolicyData edits ---------------------------------------------------------
-def _policy_target(ctx, args, usage):
-    if len(args) < 3:
+def _policy_target(ctx, args, usage, counts):
+    if len(args) not in counts:
         raise _Usage(usage)
     _name, user = _user_from_path(ctx, args[0])
     if _normalise_key(args[1]) != "accountPolicyData":
@@ -330,15 +330,13 @@ def _policy_target(ctx, args, usage):
 
 
 def _createpl(ctx, args):
-    data = _policy_target(ctx, args, "Usage: dscl -createpl <record path> <key> <plist path> <val1> [<val2>...]")
-    if len(args) != 4:
-        raise _Usage("Usage: dscl -createpl <record path> <key> <plist path> <val1> [<val2>...]")
+    data = _policy_target(ctx, args, "Usage: dscl -createpl <record path> <key> <plist path> <val1> [<val2>...]", (4,))
     # -createpl stores strings: a known trap, kept here on purpose.
     ctx.steps(lambda: (data.__setitem__(args[2], args[3]), ctx.wrote()))
 
 
 def _deletepl(ctx, args):
-    data = _policy_target(ctx, args, "Usage: dscl -deletepl <record path> <key> <plist path> [<val1> <val2>...]")
+    data = _policy_target(ctx, args, "Usage: dscl -deletepl <record path> <key> <plist path> [<val1> <val2>...]", (3,))
     if args[2] not in data:
         ctx.err("No such plist path: %s" % args[2])  # unconfirmed
         return
