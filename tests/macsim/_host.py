@@ -123,7 +123,6 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
         "unlocked_keychains": [],
         "faults": [],
         "call_seq": 0,
-        "root": root,
     }
     max_failed = scenario.get("policy", {}).get("max_failed_logins")
     if max_failed:
