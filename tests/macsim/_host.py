@@ -77,7 +77,10 @@ def _new_user(state, rng, spec, uid, home_root):
         preboot = spec.get("preboot", True)
         if preboot is True or preboot == passphrase:
             state["preboot"][guid] = {"hash": dict(crypto), "updated": now - 3600}
+            # Set before the Preboot refresh: a read-only check sees Preboot as fresh.
+            state["users"][name]["accountPolicyData"]["passwordLastSetTime"] = now - 86400 * 3
         elif preboot:
+            # Refreshed before the last password change: stale.
             state["preboot"][guid] = {"hash": _state.hash_secret(preboot), "updated": now - 86400 * 2}
     keychain = spec.get("keychain", True)
     os.makedirs(os.path.join(home, "Library", "Keychains"), exist_ok=True)
@@ -148,6 +151,8 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
         "AuthenticationAuthority": [], "password": None, "admin": True, "hidden": True,
         "disabled": True, "accountPolicyData": {"creationTime": 0, "failedLoginCount": 0,
                                                 "failedLoginTimestamp": 0, "passwordLastSetTime": 0}}
+    updates = [entry["updated"] for entry in state["preboot"].values()]
+    _state.write_preboot_info(root, state, min(updates) if updates else time.time() - 3600)
     _state.atomic_write_json(os.path.join(root, _state.STATE_FILE), state)
     open(os.path.join(root, _state.AUDIT_FILE), "a").close()
     host = Host(root)

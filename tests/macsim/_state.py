@@ -180,3 +180,30 @@ def read_keychain(path):
 
 def write_keychain(path, data):
     atomic_write_json(path, data)
+
+
+# -- the Preboot volume -----------------------------------------------------------
+# What the FileVault login window reads lives on the Preboot volume, refreshed only by
+# `diskutil apfs updatePreboot`. macsim keeps its truth per crypto user in state
+# ("preboot"), and also writes the file a real Mac has there, whose modification time
+# is the last refresh: the one thing a read-only check can look at.
+PREBOOT_MOUNT = os.path.join("root", "System", "Volumes", "Preboot")
+
+
+def preboot_info_path(host_root, group_uuid):
+    return os.path.join(host_root, PREBOOT_MOUNT, group_uuid, "var", "db", "CryptoUserInfo.plist")
+
+
+def write_preboot_info(host_root, state, when=None):
+    import plistlib
+    path = preboot_info_path(host_root, state["volume"]["group_uuid"])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    users = {}
+    for guid in state["preboot"]:
+        for name, user in state["users"].items():
+            if user["GeneratedUID"].upper() == guid.upper():
+                users[guid] = {"ShortName": name, "FullName": user["RealName"]}
+    with open(path, "wb") as handle:
+        plistlib.dump(users, handle)
+    if when is not None:
+        os.utime(path, (when, when))

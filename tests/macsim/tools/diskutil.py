@@ -9,9 +9,11 @@ output settled it. Everything else is a usage error or an explicit refusal.
 """
 
 import functools
+import os
 import plistlib
 import time
 
+from .._state import PREBOOT_MOUNT, write_preboot_info
 from .._toolkit import ToolExit
 from . import _apfs
 
@@ -60,6 +62,8 @@ _NOT_LOCKED = "Error unlocking APFS Volume: The given APFS Volume is not locked 
 
 def main(ctx):
     args = ctx.argv
+    if args and args[0] == "info":
+        return _info(ctx, args[1:])
     if not args or args[0].lower() not in ("apfs", "ap"):
         if args:
             ctx.err("macsim: diskutil %s is not simulated" % args[0])
@@ -253,6 +257,7 @@ def _update_preboot(ctx, args):
     # would; running updatePreboot again repairs it.
     steps = [functools.partial(_refresh_preboot_entry, ctx, guid) for guid in users]
     steps.append(functools.partial(_drop_stale_preboot_entries, ctx, set(users)))
+    steps.append(lambda: write_preboot_info(ctx.host.root, ctx.host.data))
     ctx.steps(*steps)
     ctx.out("UpdatePreboot: Error among all users was 0")
     ctx.out("UpdatePreboot: Exiting Update Preboot operation with overall error=(ZeroMeansSuccess)=0")
@@ -280,6 +285,37 @@ def _drop_stale_preboot_entries(ctx, keep):
     for guid in [g for g in preboot if g not in keep]:
         del preboot[guid]
         ctx.wrote()
+
+
+# -- info -----------------------------------------------------------------------------------
+_PREBOOT = "/System/Volumes/Preboot"
+
+
+def _info(ctx, args):
+    """`diskutil info [-plist] VOL` for the root, Data and Preboot volumes (a few keys)."""
+    as_plist = bool(args) and args[0] == "-plist"
+    rest = args[1:] if as_plist else args
+    if len(rest) != 1 or rest[0].startswith("-"):
+        ctx.err("Usage:  diskutil info[rmation] [-plist] <MountPoint|DiskIdentifier|DeviceNode>")
+        return EXIT_ERROR
+    ctx.begin("info", "read")
+    volume = ctx.host.data["volume"]
+    if rest[0] in (_PREBOOT, "disk3s2", "/dev/disk3s2"):
+        # The mount point is where the host keeps its Preboot files (real path on a Mac:
+        # /System/Volumes/Preboot), so callers find the files through diskutil.
+        info = {"DeviceIdentifier": "disk3s2", "VolumeName": "Preboot", "FilesystemType": "apfs",
+                "MountPoint": os.path.join(ctx.host.root, PREBOOT_MOUNT)}
+    else:
+        device = _resolve_volume(ctx, rest[0], as_plist)
+        info = {"DeviceIdentifier": device, "VolumeName": "Macintosh HD - Data", "FilesystemType": "apfs",
+                "MountPoint": "/System/Volumes/Data", "APFSVolumeGroupID": volume["group_uuid"],
+                "Encryption": True, "FileVault": bool(ctx.host.data["filevault"])}
+    if as_plist:
+        ctx.stdout.write(plistlib.dumps(info).decode("utf-8"))
+    else:
+        for key in sorted(info):
+            ctx.out("   %-28s %s" % (key + ":", info[key]))
+    return 0
 
 
 _VERBS = {

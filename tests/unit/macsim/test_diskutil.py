@@ -121,7 +121,7 @@ def test_unknown_volume(make_host, run, volume):
 @pytest.mark.parametrize("words", [
     (),
     ("list",),
-    ("info", "/"),
+    ("info", "-bogus", "/"),
     ("apfs",),
     ("apfs", "bogus", "/"),
     ("apfs", "list"),
@@ -350,3 +350,31 @@ def test_die_during_update_preboot_is_repaired_by_a_rerun(make_host, run):
     rerun = run(host, "diskutil", "apfs", "updatePreboot", "/")
     assert rerun.rc == 0 and rerun.stdout.endswith(PREBOOT_END)
     assert all(host.preboot_fresh(name) for name in names)
+
+
+def test_info_reports_group_and_preboot_mount_point(make_host, run):
+    host = make_host(SCENARIO)
+    root = plistlib.loads(run(host, "diskutil", "info", "-plist", "/").stdout.encode())
+    assert root["APFSVolumeGroupID"] == host.state()["volume"]["group_uuid"]
+    preboot = plistlib.loads(run(host, "diskutil", "info", "-plist", "/System/Volumes/Preboot").stdout.encode())
+    assert os.path.isdir(os.path.join(preboot["MountPoint"], root["APFSVolumeGroupID"], "var", "db"))
+    assert run(host, "diskutil", "info").rc != 0
+    assert run(host, "diskutil", "info", "-plist", "/nope").rc != 0
+
+
+def test_preboot_file_time_tells_stale_from_fresh(make_host, run):
+    """Read-only staleness: passwordLastSetTime newer than the Preboot file's mtime."""
+    fresh = make_host({"users": [{"name": "alice", "password": "A-1"}]})
+    stale = make_host({"users": [{"name": "alice", "password": "A-2", "filevault": "A-2", "preboot": "A-1"}]})
+    for host, expect_stale in ((fresh, False), (stale, True)):
+        state = host.state()
+        path = os.path.join(host.root, "root", "System", "Volumes", "Preboot", state["volume"]["group_uuid"],
+                            "var", "db", "CryptoUserInfo.plist")
+        last_set = state["users"]["alice"]["accountPolicyData"]["passwordLastSetTime"]
+        assert (last_set > os.path.getmtime(path)) is expect_stale
+        assert host.preboot_fresh("alice") is not expect_stale
+    run(stale, "diskutil", "apfs", "updatePreboot", "/")
+    state = stale.state()
+    path = os.path.join(stale.root, "root", "System", "Volumes", "Preboot", state["volume"]["group_uuid"],
+                        "var", "db", "CryptoUserInfo.plist")
+    assert state["users"]["alice"]["accountPolicyData"]["passwordLastSetTime"] < os.path.getmtime(path)
