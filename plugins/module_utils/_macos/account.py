@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A local macOS account as Open Directory shows it (dscl), and its password check.
+
+Private to the collection. Runs on the Mac: Python 3.9, standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import plistlib
+import re
+
+from .runner import ToolError
+
+_KEY_LINE = re.compile(r"^([A-Za-z][\w]*(?::[\w]+)?):(?: (.*))?$")
+_ATTRIBUTES = ("GeneratedUID", "NFSHomeDirectory", "UniqueID", "PrimaryGroupID",
+               "AuthenticationAuthority", "accountPolicyData")
+
+AUTH_OK = "ok"
+AUTH_FAILED = "failed"
+AUTH_LOCKED = "locked"
+
+
+class CredentialError(Exception):
+    """A clear, secret-free reason why nothing (more) could be done, with its remedy."""
+
+
+def escape_dscl_word(text):
+    """Backslash-escape every character but letters and digits for dscl's interactive mode.
+
+    dscl's command reader honours backslash escapes; escaping everything else
+    keeps quotes, spaces and shell-ish characters in a password literal.
+    """
+    return "".join(c if c.isalnum() else "\\" + c for c in text)
+
+
+def check_secret_text(value, what):
+    """Secrets travel as lines on stdin: a newline inside one cannot be sent."""
+    if value is not None and ("\n" in value or "\r" in value):
+        raise CredentialError("%s contains a line break, which the macOS tools cannot read on stdin" % what)
+
+
+def parse_dscl_read(text):
+    """`dscl . -read` output -> {key: [values]} (a plist attribute -> its XML text)."""
+    attributes = {}
+    key = None
+    for line in text.splitlines():
+        match = _KEY_LINE.match(line)
+        if match and not line.startswith((" ", "\t", "<")):
+            key = match.group(1).split(":")[-1]
+            value = match.group(2)
+            attributes[key] = value.split(" ") if value else []
+        elif key is not None:
+            attributes[key].append(line[1:] if line.startswith(" ") else line)
+    return attributes
+
+
+class Account:
+    """The attributes a password sync needs, read in one dscl call."""
+
+    def __init__(self, runner, name):
+        self.runner = runner
+        self.name = name
+        result = runner.run("dscl", [".", "-read", "/Users/" + name] + list(_ATTRIBUTES))
+        if result.rc != 0 or "eDSRecordNotFound" in result.stderr:
+            if "eDSRecordNotFound" in result.stderr:
+                raise CredentialError("user %s not found on this Mac (dscl: eDSRecordNotFound)" % name)
+            raise ToolError(runner.describe_failure(result), result)
+        attributes = parse_dscl_read(result.stdout)
+        self.guid = _single(attributes, "GeneratedUID", name).upper()
+        self.home = _single(attributes, "NFSHomeDirectory", name)
+        self.uid = int(_single(attributes, "UniqueID", name))
+        self.gid = int(_single(attributes, "PrimaryGroupID", name))
+        self.authority = attributes.get("AuthenticationAuthority", [])
+        policy_xml = "\n".join(attributes.get("accountPolicyData", []))
+        try:
+            self.policy = plistlib.loads(policy_xml.encode("utf-8")) if policy_xml else {}
+        except Exception:  # pylint: disable=broad-except
+            self.policy = {}
+
+    @property
+    def secure_token(self):
+        return ";SecureToken;" in self.authority and ";DisabledTags;SecureToken" not in self.authority
+
+    @property
+    def password_last_set(self):
+        return float(self.policy.get("passwordLastSetTime") or 0)
+
+    def authenticate(self, password):
+        """AUTH_OK, AUTH_FAILED or AUTH_LOCKED. A failure counts toward the lockout threshold."""
+        result = self.runner.run("dscl", [".", "-authonly", self.name], stdin=password + "\n")
+        if result.rc == 0:
+            return AUTH_OK
+        if "eDSAuthAccountDisabled" in result.stdout + result.stderr:
+            return AUTH_LOCKED
+        if "eDSAuthFailed" in result.stdout + result.stderr:
+            return AUTH_FAILED
+        raise ToolError(self.runner.describe_failure(result), result)
+
+    def reload(self):
+        return Account(self.runner, self.name)
+
+
+def _single(attributes, key, name):
+    values = attributes.get(key)
+    if not values:
+        raise CredentialError("user %s has no %s in Open Directory" % (name, key))
+    return values[0]

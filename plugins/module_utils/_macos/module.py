@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What every macOS module shares: a runner that knows the secrets, errors -> fail_json.
+
+Private to the collection; Python 3.9, standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+from .account import CredentialError
+from .runner import ToolError, ToolRunner
+
+
+def runner_for(module, secret_options):
+    """A ToolRunner that keeps every secret option's value off argv and out of output."""
+    return ToolRunner(secrets=[module.params.get(name) for name in secret_options])
+
+
+def run_or_fail(module, runner, work, **partial_result):
+    """Call work(); a CredentialError or ToolError becomes fail_json, its text redacted."""
+    try:
+        return work()
+    except (CredentialError, ToolError) as exc:
+        module.fail_json(msg=runner.redact(str(exc)), **partial_result)
+    return None

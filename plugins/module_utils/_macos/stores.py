@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The four places a Mac keeps a user's password, one small class each.
+
+Each store can tell which of the known passwords it accepts (read only) and can
+be brought to a new password. Secrets reach the tools on stdin only: as answers
+to their prompts (the runner starts them without a terminal) or as lines of
+dscl's interactive mode. Private to the collection; Python 3.9, standard library.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+import datetime
+import os
+import plistlib
+
+from .account import AUTH_LOCKED, AUTH_OK, CredentialError, escape_dscl_word
+from .runner import ToolError
+
+IN_SYNC = "in_sync"
+PREVIOUS = "previous"
+UNKNOWN = "unknown"
+STALE = "stale"
+ABSENT = "absent"
+NOT_APPLICABLE = "not_applicable"
+SKIPPED = "skipped"
+
+VOLUME = "/"
+PREBOOT_MOUNT = "/System/Volumes/Preboot"
+
+
+def _which_opens(opens, password, previous):
+    """IN_SYNC when the directory password opens the store, PREVIOUS for the old one, else UNKNOWN."""
+    if opens(password):
+        return IN_SYNC
+    if previous is not None and previous != password and opens(previous):
+        return PREVIOUS
+    return UNKNOWN
+
+
+class LocalLogin:
+    """The local account password (Open Directory), checked with dscl -authonly."""
+
+    name = "login"
+
+    def __init__(self, runner, account):
+        self.runner = runner
+        self.account = account
+
+    def state(self, password, previous):
+        def opens(candidate):
+            outcome = self.account.authenticate(candidate)
+            if outcome == AUTH_LOCKED:
+                raise CredentialError(
+                    "the account %s is locked or disabled (eDSAuthAccountDisabled): unlock it first with "
+                    "macfleet.credsync.macos_account_unlock" % self.account.name)
+            return outcome == AUTH_OK
+        return _which_opens(opens, password, previous)
+
+    def change(self, old, new):
+        """Change with the old password: opendirectoryd keeps the secure token and FileVault in step."""
+        self.runner.run("dscl", ["-q", "."], stdin="passwd /Users/%s %s %s\n" % (
+            escape_dscl_word(self.account.name), escape_dscl_word(old), escape_dscl_word(new)))
+        # dscl's interactive mode always exits 0: the check that follows is the verdict.
+
+    def admin_reset(self, new, admin_user=None, admin_password=None):
+        """sysadminctl reset; with a secure-token admin FileVault follows (the keychain never does)."""
+        args = ["-resetPasswordFor", self.account.name, "-newPassword", "-"]
+        answers = [new]
+        if admin_user:
+            args += ["-adminUser", admin_user, "-adminPassword", "-"]
+            answers.append(admin_password)
+        return self.runner.run("sysadminctl", args, stdin="\n".join(answers) + "\n")
+
+
+class FileVault:
+    """The user's APFS crypto user on the boot volume (what unlocks the disk at boot)."""
+
+    name = "filevault"
+
+    def __init__(self, runner, account):
+        self.runner = runner
+        self.account = account
+        self._enabled = None
+
+    def enabled(self):
+        if self._enabled is None:
+            result = self.runner.run("fdesetup", ["isactive"])
+            if result.rc not in (0, 1):
+                raise ToolError(self.runner.describe_failure(result), result)
+            self._enabled = result.rc == 0
+        return self._enabled
+
+    def is_crypto_user(self):
+        result = self.runner.run("diskutil", ["apfs", "listCryptoUsers", "-plist", VOLUME], check=True)
+        users = plistlib.loads(result.stdout.encode("utf-8")).get("Users", [])
+        return any(u.get("APFSCryptoUserUUID", "").upper() == self.account.guid for u in users)
+
+    def opens(self, passphrase):
+        result = self.runner.run("diskutil", ["apfs", "unlockVolume", VOLUME, "-user", self.account.guid,
+                                              "-stdinpassphrase", "-verify"], stdin=passphrase + "\n")
+        return result.rc == 0
+
+    def state(self, password, previous):
+        return _which_opens(self.opens, password, previous)
+
+    def change(self, old, new):
+        # No stdin flag for changePassphrase: its prompts (old, new, repeat) are answered on stdin.
+        return self.runner.run("diskutil", ["apfs", "changePassphrase", VOLUME, "-user", self.account.guid],
+                               stdin="%s\n%s\n%s\n" % (old, new, new))
+
+
+class Preboot:
+    """The copy of the crypto users the FileVault login window reads, refreshed by updatePreboot.
+
+    No tool reports whether it is current. The refresh rewrites CryptoUserInfo.plist
+    on the Preboot volume, so a password set after that file's modification time has
+    not reached the login window yet: that is the read-only staleness check.
+    """
+
+    name = "preboot"
+
+    def __init__(self, runner):
+        self.runner = runner
+
+    def _info(self, volume):
+        result = self.runner.run("diskutil", ["info", "-plist", volume], check=True)
+        return plistlib.loads(result.stdout.encode("utf-8"))
+
+    def info_path(self):
+        group = self._info(VOLUME).get("APFSVolumeGroupID")
+        mount = self._info(PREBOOT_MOUNT).get("MountPoint") or PREBOOT_MOUNT
+        if not group:
+            raise CredentialError("diskutil reports no APFS volume group for /: cannot locate the Preboot copy")
+        return os.path.join(mount, group, "var", "db", "CryptoUserInfo.plist")
+
+    def state(self, account):
+        path = self.info_path()
+        if not os.path.exists(path) or account.password_last_set > os.path.getmtime(path):
+            return STALE
+        return IN_SYNC
+
+    def update(self):
+        result = self.runner.run("diskutil", ["apfs", "updatePreboot", VOLUME])
+        if result.rc != 0 or "overall error=(ZeroMeansSuccess)=0" not in result.stdout:
+            raise ToolError(self.runner.describe_failure(result), result)
+
+
+class LoginKeychain:
+    """~/Library/Keychains/login.keychain-db, verified on a locked handle.
+
+    An unlocked keychain accepts any password on unlock, so each check locks it
+    first; the lock state found is restored afterwards when a known password allows.
+    """
+
+    name = "keychain"
+    FILE = "login.keychain-db"
+
+    def __init__(self, runner, account):
+        self.runner = runner
+        self.account = account
+        self.folder = os.path.join(account.home, "Library", "Keychains")
+        self.path = os.path.join(self.folder, self.FILE)
+        self._was_unlocked = None
+
+    def exists(self):
+        return os.path.isfile(self.path)
+
+    def folder_exists(self):
+        return os.path.isdir(self.folder)
+
+    def unlocked(self):
+        result = self.runner.run("security", ["show-keychain-info", self.path])
+        return result.rc == 0
+
+    def lock(self):
+        self.runner.run("security", ["lock-keychain", self.path], check=True)
+
+    def _unlock(self, password):
+        return self.runner.run("security", ["unlock-keychain", self.path], stdin=password + "\n").rc == 0
+
+    def state(self, password, previous):
+        if not self.exists():
+            return ABSENT
+        self._was_unlocked = self.unlocked()
+        self.lock()
+        state = _which_opens(self._unlock, password, previous)
+        self.restore_lock_state(unlocked_now=state != UNKNOWN)
+        return state
+
+    def restore_lock_state(self, unlocked_now):
+        """Leave it as found: locked if it was, unlocked (as the logged-in user had it) if we could."""
+        if unlocked_now and not self._was_unlocked:
+            self.lock()
+
+    def verify(self, password):
+        self.lock()
+        ok = self._unlock(password)
+        self.restore_lock_state(unlocked_now=ok)
+        return ok
+
+    def rekey(self, old, new):
+        result = self.runner.run("security", ["set-keychain-password", self.path], stdin="%s\n%s\n%s\n" % (old, new, new))
+        if result.rc != 0:
+            raise ToolError(self.runner.describe_failure(result), result)
+
+    def move_aside(self, now=None):
+        """Rename (never delete) an unopenable keychain next to itself, under a dated name."""
+        self.lock()
+        stamp = (now or datetime.datetime.utcnow()).strftime("%Y%m%dT%H%M%SZ")
+        target = os.path.join(self.folder, "login_replaced_%s.keychain-db" % stamp)
+        suffix = 1
+        while os.path.exists(target):
+            suffix += 1
+            target = os.path.join(self.folder, "login_replaced_%s_%d.keychain-db" % (stamp, suffix))
+        os.rename(self.path, target)
+        return target
+
+    def create(self, password):
+        result = self.runner.run("security", ["create-keychain", self.path], stdin="%s\n%s\n" % (password, password))
+        if result.rc != 0 or not self.exists():
+            raise ToolError(self.runner.describe_failure(result), result)
+        # Created by root: hand it to the user, private, as the login window would.
+        os.chown(self.path, self.account.uid, self.account.gid)
+        os.chmod(self.path, 0o600)
+        if self._was_unlocked is None:
+            self._was_unlocked = False

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Bring local login, FileVault, Preboot and the login keychain in line with one password.
+
+Order (as XCreds, NoMAD and admins' scripts do it), each step verified before the next:
+1. local password: change with the previous one (Open Directory keeps the secure token and
+   FileVault in step) or, previous unknown, reset through a secure-token admin;
+2. FileVault, if it still holds something else: changePassphrase, or the admin reset;
+3. login keychain, only once the new local password is proven: re-key old -> new, or move
+   the unopenable one aside (never delete) and create a new one;
+4. updatePreboot, so the FileVault login window takes the new password;
+5. verify every store.
+Everything is inspected and validated before the first write, so bad input changes
+nothing; a failure later leaves stores a re-run can still open and repair.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+from .account import AUTH_OK, Account, CredentialError, check_secret_text
+from .stores import (ABSENT, IN_SYNC, NOT_APPLICABLE, PREVIOUS, SKIPPED, STALE, UNKNOWN,
+                     FileVault, LocalLogin, LoginKeychain, Preboot)
+
+STORES = ("login", "filevault", "preboot", "keychain")
+NONE = "none"
+
+
+class PasswordSync:
+    """Inspect (read only), plan, apply and verify one user's stores."""
+
+    def __init__(self, runner, user, password, previous_password=None, admin_user=None, admin_password=None,
+                 filevault="sync", keychain="sync", keychain_recovery="new", update_preboot=True):
+        for value, what in ((password, "password"), (previous_password, "previous_password"),
+                            (admin_password, "admin_password")):
+            check_secret_text(value, what)
+        self.runner = runner
+        self.user = user
+        self.password = password
+        self.previous = previous_password
+        self.admin_user = admin_user
+        self.admin_password = admin_password
+        self.sync_filevault = filevault == "sync"
+        self.sync_keychain = keychain == "sync"
+        self.keychain_recovery = keychain_recovery
+        self.update_preboot = update_preboot
+        self.before = {}
+        self.plan = {}
+        self.keychain_moved_to = None
+        self.account = None
+        self._admin_checked = None
+
+    # -- inspect and plan (no writes) ----------------------------------------------------
+    def inspect(self):
+        self.account = Account(self.runner, self.user)
+        self.login = LocalLogin(self.runner, self.account)
+        self.filevault = FileVault(self.runner, self.account)
+        self.preboot = Preboot(self.runner)
+        self.keychain = LoginKeychain(self.runner, self.account)
+        self.before = {
+            "login": self.login.state(self.password, self.previous),
+            "filevault": self._filevault_state(),
+            "keychain": self._keychain_state(),
+        }
+        self.before["preboot"] = self._preboot_state()
+        return self.before
+
+    def _filevault_state(self):
+        if not self.sync_filevault:
+            return SKIPPED
+        if not self.filevault.enabled():
+            return NOT_APPLICABLE
+        if not self.filevault.is_crypto_user():
+            raise CredentialError(
+                "%s is not a FileVault user of this Mac (not an APFS crypto user of /): add the user with "
+                "`fdesetup add -usertoadd %s` (or grant a secure token), or set filevault: skip" % (self.user, self.user))
+        return self.filevault.state(self.password, self.previous)
+
+    def _keychain_state(self):
+        if not self.sync_keychain:
+            return SKIPPED
+        if not self.keychain.exists() and not self.keychain.folder_exists():
+            return NOT_APPLICABLE  # never logged in: macOS creates the keychain at first login
+        return self.keychain.state(self.password, self.previous)
+
+    def _preboot_state(self):
+        if self.before["filevault"] in (SKIPPED, NOT_APPLICABLE):
+            return self.before["filevault"]
+        if not self.update_preboot:
+            return SKIPPED
+        return self.preboot.state(self.account)
+
+    def out_of_step(self):
+        return [s for s in STORES if self.before[s] not in (IN_SYNC, NOT_APPLICABLE, SKIPPED)]
+
+    def make_plan(self):
+        """Choose the action per store and validate everything a write would need."""
+        before = self.before
+        token = self.account.secure_token
+        plan = dict.fromkeys(STORES, NONE)
+        if before["login"] == PREVIOUS:
+            plan["login"] = "change"
+        elif before["login"] == UNKNOWN:
+            plan["login"] = "admin_reset"
+            if token:
+                self._require_admin("the local password opens with neither password nor previous_password")
+        if before["filevault"] in (PREVIOUS, UNKNOWN):
+            carried = token and (plan["login"] == "admin_reset" or
+                                 (plan["login"] == "change" and before["filevault"] == PREVIOUS))
+            if carried:
+                plan["filevault"] = "follows_login"
+            elif before["filevault"] == PREVIOUS:
+                plan["filevault"] = "change_passphrase"
+            else:
+                if not token:
+                    raise CredentialError(
+                        "FileVault opens with neither password nor previous_password and %s has no secure token, "
+                        "so no admin can reset it: give previous_password (the FileVault password)" % self.user)
+                self._require_admin("FileVault opens with neither password nor previous_password")
+                plan["filevault"] = "admin_reset"
+        if before["keychain"] == PREVIOUS:
+            plan["keychain"] = "rekey"
+        elif before["keychain"] == UNKNOWN:
+            if self.keychain_recovery != "new":
+                raise CredentialError(
+                    "the login keychain opens with neither password nor previous_password and keychain_recovery "
+                    "is fail: give previous_password, or set keychain_recovery: new to move it aside and start a "
+                    "new one")
+            plan["keychain"] = "recreate"
+        elif before["keychain"] == ABSENT:
+            plan["keychain"] = "create"
+        touches_filevault = plan["filevault"] != NONE or (token and plan["login"] != NONE and
+                                                          before["filevault"] not in (SKIPPED, NOT_APPLICABLE))
+        if before["preboot"] == STALE or (touches_filevault and before["preboot"] == IN_SYNC):
+            plan["preboot"] = "update"
+        self.plan = plan
+        return plan
+
+    def _require_admin(self, why):
+        """A secure-token admin that exists and knows its password, or a clear error (nothing written)."""
+        if self._admin_checked:
+            return
+        remedy = ("give previous_password, or admin_user/admin_password of a secure-token admin such as "
+                  "_jumpcloudserviceaccount")
+        if not self.admin_user or self.admin_password is None:
+            raise CredentialError("%s: %s" % (why, remedy))
+        try:
+            admin = Account(self.runner, self.admin_user)
+        except CredentialError:
+            raise CredentialError("%s, and the admin %s does not exist on this Mac: %s" % (why, self.admin_user, remedy))
+        if not admin.secure_token:
+            raise CredentialError("%s, and the admin %s has no secure token: %s" % (why, self.admin_user, remedy))
+        if admin.authenticate(self.admin_password) != AUTH_OK:
+            raise CredentialError("%s, and admin_password is not the password of %s" % (why, self.admin_user))
+        self._admin_checked = True
+
+    def predicted_after(self):
+        after = {}
+        for store in STORES:
+            state = self.before[store]
+            after[store] = IN_SYNC if (self.plan[store] != NONE or state == IN_SYNC) else state
+        return after
+
+    # -- apply --------------------------------------------------------------------------
+    def apply(self):
+        plan = self.plan
+        if plan["login"] != NONE:
+            self._apply_login(plan["login"])
+            self.account = self.account.reload()
+            self.filevault.account = self.account
+        if plan["filevault"] != NONE:
+            self._apply_filevault()
+        if plan["keychain"] != NONE:
+            self._apply_keychain(plan["keychain"])
+        if plan["preboot"] != NONE:
+            self.preboot.update()
+
+    def _apply_login(self, action):
+        if action == "change":
+            self.login.change(self.previous, self.password)
+            how = "dscl -passwd with the previous password"
+        else:
+            admin = (self.admin_user, self.admin_password) if self.account.secure_token else (None, None)
+            result = self.login.admin_reset(self.password, *admin)
+            how = "sysadminctl -resetPasswordFor (%s)" % (result.stderr.strip().splitlines() or ["no output"])[-1]
+        # The tools' exit codes are not trusted (dscl -q always exits 0; sysadminctl can exit 0
+        # after a refusal): the new password must open the account before anything else moves.
+        if self.account.authenticate(self.password) != AUTH_OK:
+            raise CredentialError("the local password did not change: %s was refused; no other store was touched" % how)
+
+    def _apply_filevault(self):
+        if self.filevault.opens(self.password):
+            return  # carried by the login change
+        if self.previous is not None and self.filevault.opens(self.previous):
+            result = self.filevault.change(self.previous, self.password)
+            how = "diskutil apfs changePassphrase"
+        else:
+            self._require_admin("FileVault did not follow the local password")
+            result = self.login.admin_reset(self.password, self.admin_user, self.admin_password)
+            how = "sysadminctl -resetPasswordFor"
+        if not self.filevault.opens(self.password):
+            raise CredentialError("FileVault still does not open with the new password after %s (%s)" % (
+                how, self.runner.describe_failure(result)))
+
+    def _apply_keychain(self, action):
+        if action == "rekey":
+            self.keychain.rekey(self.previous, self.password)
+        else:
+            if action == "recreate":
+                self.keychain_moved_to = self.keychain.move_aside()
+            self.keychain.create(self.password)
+        if not self.keychain.verify(self.password):
+            raise CredentialError("the login keychain does not open with the new password after %s" % action)
+
+    # -- verify -------------------------------------------------------------------------
+    def verify(self):
+        """The state of every store now, read again from the tools."""
+        account = self.account.reload()
+        after = {"login": IN_SYNC if account.authenticate(self.password) == AUTH_OK else UNKNOWN}
+        if self.before["filevault"] in (SKIPPED, NOT_APPLICABLE):
+            after["filevault"] = self.before["filevault"]
+        else:
+            after["filevault"] = IN_SYNC if self.filevault.opens(self.password) else UNKNOWN
+        if self.before["preboot"] in (SKIPPED, NOT_APPLICABLE):
+            after["preboot"] = self.before["preboot"]
+        else:
+            after["preboot"] = self.preboot.state(account)
+        if self.before["keychain"] in (SKIPPED, NOT_APPLICABLE):
+            after["keychain"] = self.before["keychain"]
+        elif not self.keychain.exists():
+            after["keychain"] = ABSENT
+        else:
+            after["keychain"] = IN_SYNC if self.keychain.verify(self.password) else UNKNOWN
+        self.account = account
+        return after

@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+---
+module: macos_password_sync
+short_description: Bring a Mac user's local password, FileVault and login keychain in line with the directory password
+version_added: 0.1.0
+description:
+  - Makes the four places a Mac keeps a user's password agree with the directory password
+    (JumpCloud, Active Directory, ...) - the local account password, the FileVault unlock password
+    (the user's APFS crypto user), the Preboot copy the FileVault login window reads, and the login keychain.
+  - Each store is inspected first (read only). When everything already opens with O(password) the module
+    changes nothing and runs no write command (C(changed=false)).
+  - Order of work, each step verified before the next - the local password (changed with O(previous_password),
+    or reset through a secure-token admin when the previous password is unknown), then FileVault if it did not
+    follow, then the login keychain (re-keyed from O(previous_password), or, when no known password opens it,
+    moved aside under a dated name and replaced by a new one - never deleted), then C(diskutil apfs updatePreboot).
+  - Bad input and impossible requests fail before anything is written. A failure later leaves every store
+    openable with a known password, and a re-run finishes the job.
+  - Passwords never appear on a command line, in a log, in the result or in a diff. They reach the macOS tools on
+    standard input, as answers to their prompts; the tools are started without a controlling terminal so those
+    prompts cannot hang under C(ssh -tt).
+  - Checking a password that the account does not accept counts as a failed login toward the lockout threshold
+    (C(pwpolicy)). A run makes at most two such checks (O(password), then O(previous_password)); the final check
+    with the new password resets the counter.
+author:
+  - macfleet.credsync contributors (@macfleet)
+options:
+  user:
+    description: Short name of the local macOS account.
+    type: str
+    required: true
+  password:
+    description: The directory password now in force; every store is brought to it.
+    type: str
+    required: true
+  previous_password:
+    description:
+      - The password the Mac's stores may still hold (the one before the directory change).
+      - With it, the local password is changed (not reset), FileVault is re-keyed with C(changePassphrase) and the
+        login keychain is re-keyed, keeping every item.
+    type: str
+  admin_user:
+    description:
+      - A secure-token administrator used when the previous password is unknown, to reset the local password
+        and FileVault with C(sysadminctl -resetPasswordFor). Only used when O(admin_password) is given.
+    type: str
+    default: _jumpcloudserviceaccount
+  admin_password:
+    description: Password of O(admin_user).
+    type: str
+  filevault:
+    description: Whether to bring FileVault (and Preboot) in line. When FileVault is off the stores report C(not_applicable).
+    type: str
+    choices: [sync, skip]
+    default: sync
+  keychain:
+    description: Whether to bring the login keychain in line.
+    type: str
+    choices: [sync, skip]
+    default: sync
+  keychain_recovery:
+    description:
+      - What to do when no known password opens the login keychain.
+      - V(new) moves it aside next to itself as C(login_replaced_<UTC time>.keychain-db) (nothing is deleted; the
+        user can still open it in Keychain Access with the old password) and creates a new login keychain.
+      - V(fail) stops before anything is written.
+    type: str
+    choices: [new, fail]
+    default: new
+  update_preboot:
+    description:
+      - Run C(diskutil apfs updatePreboot /) after a FileVault-relevant change or when Preboot is stale, so the
+        FileVault login window at boot accepts the new password.
+      - Staleness is read from the modification time of the Preboot volume's C(CryptoUserInfo.plist) against the
+        account's C(passwordLastSetTime); when this module changes FileVault it always refreshes Preboot.
+    type: bool
+    default: true
+  state:
+    description:
+      - V(synced) brings every store in line.
+      - V(verified) changes nothing and fails when a store does not open with O(password), naming each one.
+    type: str
+    choices: [synced, verified]
+    default: synced
+notes:
+  - Runs on the Mac with Apple's C(/usr/bin/python3) (Python 3.9); needs root (C(become=true)).
+  - Supports check mode (reports exactly what would change, runs no write command) and diff mode (per-store states,
+    never passwords).
+  - A password cannot contain a line break.
+requirements:
+  - macOS 13 or later with C(dscl), C(sysadminctl), C(fdesetup), C(diskutil) and C(security).
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: darwin
+seealso:
+  - module: macfleet.credsync.macos_credential_info
+  - module: macfleet.credsync.macos_account_unlock
+"""
+
+EXAMPLES = r"""
+- name: Admin reset, User Portal or upstream (Okta, AD) change - the Mac still holds the previous password
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    previous_password: "{{ previous_password }}"
+  become: true
+
+- name: Changed while the Mac was offline - local login already new, FileVault and Preboot still old
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    previous_password: "{{ previous_password }}"
+  become: true
+
+- name: Temporary password set by IT - sync it now; a later run with the user's own password syncs again
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ temporary_password }}"
+    previous_password: "{{ previous_password }}"
+  become: true
+
+- name: Changed in System Settings, or previous password unknown - reset through the secure-token service account
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    admin_user: _jumpcloudserviceaccount
+    admin_password: "{{ service_account_password }}"
+    keychain_recovery: new        # the old keychain is moved aside, a new one created
+  become: true
+  register: sync
+  no_log: false                   # results carry no secret
+
+- name: FileVault/login mismatch that would otherwise need Recovery's resetpassword
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    previous_password: "{{ filevault_password }}"
+  become: true
+
+- name: Audit only - fail when a store is out of step, change nothing
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    state: verified
+  become: true
+"""
+
+RETURN = r"""
+stores:
+  description:
+    - Per store (C(login), C(filevault), C(preboot), C(keychain)) the state before and after and the action taken
+      (or, in check mode, that would be taken).
+    - States are V(in_sync), V(previous) (opens with O(previous_password)), V(unknown) (opens with neither),
+      V(stale) (Preboot), V(absent) (no login keychain), V(not_applicable) (FileVault off, or no keychain folder
+      because the user never logged in) and V(skipped).
+    - Actions are V(none), V(change), V(admin_reset), V(follows_login), V(change_passphrase), V(rekey),
+      V(recreate), V(create) and V(update).
+  returned: always
+  type: dict
+  sample:
+    login: {before: previous, after: in_sync, action: change}
+    filevault: {before: previous, after: in_sync, action: follows_login}
+    preboot: {before: in_sync, after: in_sync, action: update}
+    keychain: {before: previous, after: in_sync, action: rekey}
+keychain_reset:
+  description: Whether the login keychain was moved aside and replaced by a new one.
+  returned: always
+  type: bool
+  sample: false
+keychain_moved_to:
+  description: Where the previous login keychain now is, when it was moved aside.
+  returned: always
+  type: str
+  sample: /Users/alice/Library/Keychains/login_replaced_20261123T120000Z.keychain-db
+preboot_updated:
+  description: Whether C(diskutil apfs updatePreboot) ran.
+  returned: always
+  type: bool
+  sample: true
+secure_token:
+  description: Whether the user holds a secure token.
+  returned: success
+  type: bool
+  sample: true
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.sync import NONE, STORES, PasswordSync
+
+SECRETS = ("password", "previous_password", "admin_password")
+
+
+def _result(sync, after, changed):
+    return dict(
+        changed=changed,
+        stores=dict((s, dict(before=sync.before[s], after=after[s], action=sync.plan[s])) for s in STORES),
+        keychain_reset=sync.plan["keychain"] == "recreate" and (changed or bool(sync.keychain_moved_to)),
+        keychain_moved_to=sync.keychain_moved_to,
+        preboot_updated=sync.plan["preboot"] != NONE,
+        secure_token=sync.account.secure_token,
+    )
+
+
+def _sync(module, sync):
+    sync.inspect()
+    if module.params["state"] == "verified":
+        out_of_step = sync.out_of_step()
+        sync.plan = dict.fromkeys(STORES, NONE)
+        result = _result(sync, sync.before, False)
+        if out_of_step:
+            module.fail_json(msg="out of step with the directory password: %s" % ", ".join(
+                "%s (%s)" % (s, sync.before[s]) for s in out_of_step), **result)
+        return result
+    sync.make_plan()
+    changed = any(action != NONE for action in sync.plan.values())
+    if module.check_mode or not changed:
+        result = _result(sync, sync.predicted_after(), changed)
+    else:
+        sync.apply()
+        result = _result(sync, sync.verify(), True)
+        lagging = [s for s in STORES if result["stores"][s]["after"] not in ("in_sync", "not_applicable", "skipped")]
+        if lagging:
+            module.fail_json(msg="after the sync these stores still do not open with the password: %s" % ", ".join(
+                lagging), **result)
+    if module._diff:  # pylint: disable=protected-access
+        result["diff"] = dict(before=dict(sync.before), after=dict((s, result["stores"][s]["after"]) for s in STORES))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            user=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
+            previous_password=dict(type="str", no_log=True),
+            admin_user=dict(type="str", default="_jumpcloudserviceaccount"),
+            admin_password=dict(type="str", no_log=True),
+            filevault=dict(type="str", choices=["sync", "skip"], default="sync"),
+            keychain=dict(type="str", choices=["sync", "skip"], default="sync"),
+            keychain_recovery=dict(type="str", choices=["new", "fail"], default="new"),
+            update_preboot=dict(type="bool", default=True),
+            state=dict(type="str", choices=["synced", "verified"], default="synced"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    runner = runner_for(module, SECRETS)
+    sync = run_or_fail(module, runner, lambda: PasswordSync(
+        runner, params["user"], params["password"], previous_password=params["previous_password"],
+        admin_user=params["admin_user"], admin_password=params["admin_password"], filevault=params["filevault"],
+        keychain=params["keychain"], keychain_recovery=params["keychain_recovery"],
+        update_preboot=params["update_preboot"]))
+    result = run_or_fail(module, runner, lambda: _sync(module, sync))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
