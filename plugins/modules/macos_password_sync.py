@@ -30,13 +30,12 @@ description:
   - Checking a password that the account does not accept counts as a failed login toward the lockout threshold
     (C(pwpolicy)). A run makes at most two such checks (O(password), then O(previous_password)); the final check
     with the new password resets the counter.
+extends_documentation_fragment:
+  - macfleet.credsync.macos
+  - macfleet.credsync.macos.attributes
 author:
   - macfleet.credsync contributors (@macfleet)
 options:
-  user:
-    description: Short name of the local macOS account.
-    type: str
-    required: true
   password:
     description: The directory password now in force; every store is brought to it.
     type: str
@@ -91,19 +90,13 @@ options:
     choices: [synced, verified]
     default: synced
 notes:
-  - Runs on the Mac with Apple's C(/usr/bin/python3) (Python 3.9); needs root (C(become=true)).
   - Supports check mode (reports exactly what would change, runs no write command) and diff mode (per-store states,
     never passwords).
   - A password cannot contain a line break.
-requirements:
-  - macOS 13 or later with C(dscl), C(sysadminctl), C(fdesetup), C(diskutil) and C(security).
 attributes:
-  check_mode:
-    support: full
   diff_mode:
+    description: Shows the per-store state before and after (never a password).
     support: full
-  platform:
-    platforms: darwin
 seealso:
   - module: macfleet.credsync.macos_credential_info
   - module: macfleet.credsync.macos_account_unlock

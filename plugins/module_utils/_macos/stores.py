@@ -198,6 +198,8 @@ class LoginKeychain:
             self.lock()
 
     def verify(self, password):
+        if self._was_unlocked is None:
+            self._was_unlocked = self.unlocked()
         self.lock()
         ok = self._unlock(password)
         self.restore_lock_state(unlocked_now=ok)

@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+---
+module: macos_credential_info
+short_description: Read-only facts about a Mac user's credential stores
+version_added: 0.1.0
+description:
+  - Reports, without changing anything, the facts a password sync depends on - secure token, FileVault on or off,
+    whether the user is a FileVault (APFS crypto) user, whether the Preboot copy is stale, whether the login keychain
+    exists and is locked, and the failed login count and lockout.
+  - Given O(password), also reports which stores accept it.
+  - The login keychain is checked on a locked handle (an unlocked keychain accepts any password) and left locked or
+    unlocked as it was found, when the password allows.
+extends_documentation_fragment:
+  - macfleet.credsync.macos
+  - macfleet.credsync.macos.attributes
+author:
+  - macfleet.credsync contributors (@macfleet)
+options:
+  password:
+    description:
+      - A password to test against each store. Never logged or returned.
+      - A wrong password counts as a failed login toward the lockout threshold.
+    type: str
+attributes:
+  diff_mode:
+    description: Reports no diff; the module changes nothing.
+    support: none
+seealso:
+  - module: macfleet.credsync.macos_password_sync
+"""
+
+EXAMPLES = r"""
+- name: Facts about alice's stores
+  macfleet.credsync.macos_credential_info:
+    user: alice
+  become: true
+  register: alice_facts
+
+- name: Which stores accept the directory password?
+  macfleet.credsync.macos_credential_info:
+    user: alice
+    password: "{{ directory_password }}"
+  become: true
+  register: alice_check
+
+- name: Report what is out of step
+  ansible.builtin.debug:
+    msg: "{{ alice_check.accepts | dict2items | rejectattr('value') | map(attribute='key') | list }}"
+"""
+
+RETURN = r"""
+user:
+  description: The account's short name.
+  returned: always
+  type: str
+  sample: alice
+secure_token:
+  description: Whether the user holds a secure token.
+  returned: success
+  type: bool
+  sample: true
+filevault:
+  description: Whether FileVault is on.
+  returned: success
+  type: bool
+  sample: true
+crypto_user:
+  description: Whether the user is a FileVault (APFS crypto) user of the boot volume; null when FileVault is off.
+  returned: success
+  type: bool
+  sample: true
+preboot_stale:
+  description: Whether the password changed after the last Preboot refresh; null when FileVault is off.
+  returned: success
+  type: bool
+  sample: false
+keychain:
+  description: The login keychain.
+  returned: success
+  type: dict
+  contains:
+    path:
+      description: Its path.
+      type: str
+      sample: /Users/alice/Library/Keychains/login.keychain-db
+    present:
+      description: Whether the file exists.
+      type: bool
+      sample: true
+    locked:
+      description: Whether it is locked (null when absent).
+      type: bool
+      sample: true
+failed_login_count:
+  description: Failed login attempts on record.
+  returned: success
+  type: int
+  sample: 0
+locked_out:
+  description: Whether the account policy refuses logins after failed attempts.
+  returned: success
+  type: bool
+  sample: false
+accepts:
+  description: When O(password) is given, per store whether it accepts the password (null where not applicable).
+  returned: when password is given
+  type: dict
+  sample: {login: true, filevault: false, keychain: false}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account import AUTH_OK, Account
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.lockout import Lockout
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.stores import STALE, FileVault, LoginKeychain, Preboot
+
+
+def _facts(module, runner):
+    account = Account(runner, module.params["user"])
+    filevault = FileVault(runner, account)
+    keychain = LoginKeychain(runner, account)
+    lockout = Lockout(runner, account)
+    on = filevault.enabled()
+    crypto_user = filevault.is_crypto_user() if on else None
+    present = keychain.exists()
+    facts = dict(
+        changed=False,
+        user=account.name,
+        secure_token=account.secure_token,
+        filevault=on,
+        crypto_user=crypto_user,
+        preboot_stale=Preboot(runner).state(account) == STALE if on else None,
+        keychain=dict(path=keychain.path, present=present, locked=not keychain.unlocked() if present else None),
+        failed_login_count=lockout.failed_count,
+        locked_out=lockout.locked(),
+    )
+    password = module.params["password"]
+    if password is not None:
+        facts["accepts"] = dict(
+            login=account.authenticate(password) == AUTH_OK,
+            filevault=filevault.opens(password) if crypto_user else None,
+            keychain=keychain.verify(password) if present else None,
+        )
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(user=dict(type="str", required=True), password=dict(type="str", no_log=True)),
+        supports_check_mode=True,
+    )
+    runner = runner_for(module, ("password",))
+    module.exit_json(**run_or_fail(module, runner, lambda: _facts(module, runner)))
+
+
+if __name__ == "__main__":
+    main()
