@@ -17,8 +17,8 @@ description:
     whether the user is a FileVault (APFS crypto) user, whether the Preboot copy is stale, whether the login keychain
     exists and is locked, and the failed login count and lockout.
   - Given O(password), also reports which stores accept it.
-  - The login keychain is checked on a locked handle (an unlocked keychain accepts any password) and left locked or
-    unlocked as it was found, when the password allows.
+  - The login keychain is only checked while it is locked (an unlocked keychain accepts any password, and locking
+    the keychain of a logged-in user to test it would disturb them); for an unlocked one C(accepts.keychain) is null.
 extends_documentation_fragment:
   - macfleet.credsync.macos
   - macfleet.credsync.macos.attributes
@@ -111,7 +111,10 @@ locked_out:
   type: bool
   sample: false
 accepts:
-  description: When O(password) is given, per store whether it accepts the password (null where not applicable).
+  description:
+    - When O(password) is given, per store whether it accepts the password.
+    - Null where it cannot be told - FileVault off or not a crypto user, keychain absent or unlocked.
+    - A locked-out account reports C(login=false) whatever the password.
   returned: when password is given
   type: dict
   sample: {login: true, filevault: false, keychain: false}
@@ -132,6 +135,7 @@ def _facts(module, runner):
     on = filevault.enabled()
     crypto_user = filevault.is_crypto_user() if on else None
     present = keychain.exists()
+    locked = not keychain.unlocked() if present else None
     facts = dict(
         changed=False,
         user=account.name,
@@ -139,7 +143,7 @@ def _facts(module, runner):
         filevault=on,
         crypto_user=crypto_user,
         preboot_stale=Preboot(runner).state(account) == STALE if on else None,
-        keychain=dict(path=keychain.path, present=present, locked=not keychain.unlocked() if present else None),
+        keychain=dict(path=keychain.path, present=present, locked=locked),
         failed_login_count=lockout.failed_count,
         locked_out=lockout.locked(),
     )
@@ -148,7 +152,7 @@ def _facts(module, runner):
         facts["accepts"] = dict(
             login=account.authenticate(password) == AUTH_OK,
             filevault=filevault.opens(password) if crypto_user else None,
-            keychain=keychain.verify(password) if present else None,
+            keychain=keychain.verify(password) if locked else None,
         )
     return facts
 

@@ -76,7 +76,7 @@ def _playbook(module, option_names):
     lines = ["---", "- name: Run %s" % module, "  hosts: all", "  gather_facts: false", "  tasks:",
              "    - name: Call %s" % module, "      %s:" % module]
     for name in option_names:
-        lines.append("        %s: \"{{ credsync_test_args[inventory_hostname][%s] | default(omit) }}\"" % (name, json.dumps(name)))
+        lines.append("        %s: \"{{ credsync_test_args[inventory_hostname]['%s'] | default(omit) }}\"" % (name, name))
     lines.append("      register: credsync_test_result")
     return "\n".join(lines) + "\n"
 
