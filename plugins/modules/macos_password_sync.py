@@ -159,7 +159,8 @@ stores:
       V(stale) (Preboot), V(absent) (no login keychain), V(not_applicable) (FileVault off, or no keychain folder
       because the user never logged in) and V(skipped).
     - Actions are V(none), V(change), V(admin_reset), V(follows_login), V(change_passphrase), V(rekey),
-      V(recreate), V(create) and V(update).
+      V(recreate), V(create), V(give_to_user) (a login keychain not owned by the user, or readable by others, is
+      handed back to them) and V(update).
   returned: always
   type: dict
   sample:

@@ -94,6 +94,9 @@ def _new_user(state, rng, spec, uid, home_root):
                      for i in range(items)]
         path = os.path.join(home, "Library", "Keychains", "login.keychain-db")
         _state.write_keychain(path, _state.new_keychain(keychain.get("password", password), items))
+        os.chmod(path, 0o600)
+        if os.geteuid() == 0:  # the user's own file, as on a Mac
+            os.chown(path, state["users"][name]["UniqueID"], state["users"][name]["PrimaryGroupID"])
         if not keychain.get("locked", True):
             state["unlocked_keychains"].append(os.path.realpath(path))
     return name

@@ -179,7 +179,16 @@ def read_keychain(path):
 
 
 def write_keychain(path, data):
+    """Rewrite in place as securityd does: owner and mode of an existing file are kept."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        info = None
     atomic_write_json(path, data)
+    if info is not None:
+        os.chmod(path, info.st_mode & 0o7777)
+        if os.geteuid() == 0:
+            os.chown(path, info.st_uid, info.st_gid)
 
 
 # -- the Preboot volume -----------------------------------------------------------

@@ -144,6 +144,15 @@ class Preboot:
             return STALE
         return IN_SYNC
 
+    def mark_stale(self):
+        """Age the refresh marker before FileVault changes, so a run killed before the refresh
+        still finds Preboot stale next time (a FileVault-only change leaves passwordLastSetTime
+        as it was). updatePreboot rewrites the file; best effort where the volume refuses."""
+        try:
+            os.utime(self.info_path(), (0, 0))
+        except OSError:
+            pass
+
     def update(self):
         result = self.runner.run("diskutil", ["apfs", "updatePreboot", VOLUME])
         if result.rc != 0 or "overall error=(ZeroMeansSuccess)=0" not in result.stdout:
@@ -169,6 +178,15 @@ class LoginKeychain:
 
     def exists(self):
         return os.path.isfile(self.path)
+
+    def owned_by_user(self):
+        """A login keychain root created (or left root's) is one the user cannot open at login."""
+        info = os.stat(self.path)
+        return info.st_uid == self.account.uid and (info.st_mode & 0o077) == 0
+
+    def give_to_user(self):
+        os.chown(self.path, self.account.uid, self.account.gid)
+        os.chmod(self.path, 0o600)
 
     def folder_exists(self):
         return os.path.isdir(self.folder)
@@ -213,7 +231,7 @@ class LoginKeychain:
     def move_aside(self, now=None):
         """Rename (never delete) an unopenable keychain next to itself, under a dated name."""
         self.lock()
-        stamp = (now or datetime.datetime.utcnow()).strftime("%Y%m%dT%H%M%SZ")
+        stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
         target = os.path.join(self.folder, "login_replaced_%s.keychain-db" % stamp)
         suffix = 1
         while os.path.exists(target):
@@ -227,7 +245,6 @@ class LoginKeychain:
         if result.rc != 0 or not self.exists():
             raise ToolError(self.runner.describe_failure(result), result)
         # Created by root: hand it to the user, private, as the login window would.
-        os.chown(self.path, self.account.uid, self.account.gid)
-        os.chmod(self.path, 0o600)
+        self.give_to_user()
         if self._was_unlocked is None:
             self._was_unlocked = False

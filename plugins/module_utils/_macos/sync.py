@@ -20,6 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import os
+
 from .account import AUTH_OK, Account, CredentialError, check_secret_text
 from .stores import (ABSENT, IN_SYNC, NOT_APPLICABLE, PREVIOUS, SKIPPED, STALE, UNKNOWN,
                      FileVault, LocalLogin, LoginKeychain, Preboot)
@@ -120,7 +122,9 @@ class PasswordSync:
                         "so no admin can reset it: give previous_password (the FileVault password)" % self.user)
                 self._require_admin("FileVault opens with neither password nor previous_password")
                 plan["filevault"] = "admin_reset"
-        if before["keychain"] == PREVIOUS:
+        if before["keychain"] == IN_SYNC and self._may_chown() and not self.keychain.owned_by_user():
+            plan["keychain"] = "give_to_user"  # e.g. a run killed between create-keychain and chown
+        elif before["keychain"] == PREVIOUS:
             plan["keychain"] = "rekey"
         elif before["keychain"] == UNKNOWN:
             if self.keychain_recovery != "new":
@@ -137,6 +141,10 @@ class PasswordSync:
             plan["preboot"] = "update"
         self.plan = plan
         return plan
+
+    @staticmethod
+    def _may_chown():
+        return os.geteuid() == 0
 
     def _require_admin(self, why):
         """A secure-token admin that exists and knows its password, or a clear error (nothing written)."""
@@ -166,6 +174,8 @@ class PasswordSync:
     # -- apply --------------------------------------------------------------------------
     def apply(self):
         plan = self.plan
+        if plan["preboot"] != NONE:
+            self.preboot.mark_stale()
         if plan["login"] != NONE:
             self._apply_login(plan["login"])
             self.account = self.account.reload()
@@ -205,6 +215,9 @@ class PasswordSync:
                 how, self.runner.describe_failure(result)))
 
     def _apply_keychain(self, action):
+        if action == "give_to_user":
+            self.keychain.give_to_user()
+            return
         if action == "rekey":
             self.keychain.rekey(self.previous, self.password)
         else:
