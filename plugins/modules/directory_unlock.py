@@ -1,0 +1,99 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+---
+module: directory_unlock
+short_description: Unlock directory accounts locked after failed logins, without a password reset
+version_added: 0.1.0
+description:
+  - Unlocks one user (O(user)) or many (O(users)) in the directory - JumpCloud (C(POST /api/systemusers/{id}/unlock)).
+  - Only a locked account is touched (C(changed=true)); an unlocked one reports C(changed=false).
+  - Unlocking does not clear an expired password.
+extends_documentation_fragment:
+  - macfleet.credsync.directory
+author:
+  - macfleet.credsync contributors (@macfleet)
+options:
+  user:
+    description: One user, by username, email or id. Mutually exclusive with O(users).
+    type: str
+  users:
+    description: Many users, by username, email or id (one listing, one HTTP session).
+    type: list
+    elements: str
+attributes:
+  check_mode:
+    description: Reports which accounts would be unlocked; sends no write.
+    support: full
+  diff_mode:
+    description: Shows the lock state before and after (single-user form).
+    support: full
+seealso:
+  - module: macfleet.credsync.directory_password
+  - module: macfleet.credsync.macos_account_unlock
+"""
+
+EXAMPLES = r"""
+- name: Unlock alice after too many wrong passwords
+  macfleet.credsync.directory_unlock:
+    user: alice
+  delegate_to: localhost
+
+- name: Unlock everyone the helpdesk listed
+  macfleet.credsync.directory_unlock:
+    users: "{{ helpdesk_unlock_list }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+id:
+  description: The user's directory id (single-user form).
+  returned: success, with O(user)
+  type: str
+  sample: 5f1b2c3d4e5f60718293a4b5
+was_locked:
+  description: Whether the account was locked (single-user form).
+  returned: success, with O(user)
+  type: bool
+  sample: true
+results:
+  description: One entry per user of the list form, with C(was_locked), C(changed), C(failed) and C(msg).
+  returned: with O(users)
+  type: list
+  elements: dict
+  sample: [{user: alice, id: 5f1b2c3d4e5f60718293a4b5, username: alice, changed: true, failed: false, was_locked: true}]
+summary:
+  description: Counts for the list form.
+  returned: with O(users)
+  type: dict
+  sample: {total: 1, changed: 1, failed: 0}
+"""
+
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import USER_SPEC, DirectoryModule
+
+
+def main():
+    dm = DirectoryModule(dict(USER_SPEC), supports_check_mode=True, mutually_exclusive=[("user", "users")],
+                         required_one_of=[("user", "users")])
+
+    def unlock(_identifier, user):
+        locked = bool(user.get("account_locked"))
+        if locked and not dm.module.check_mode:
+            dm.directory.unlock(user)
+        result = dict(changed=locked, was_locked=locked)
+        if dm.module._diff:  # pylint: disable=protected-access
+            result["diff"] = dict(before=dict(account_locked=locked), after=dict(account_locked=False))
+        return result
+
+    dm.exit_with(dm.for_each_user(unlock))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+DOCUMENTATION = r"""
+---
+module: directory_user_info
+short_description: Lock, expiry, state and MFA facts of directory users
+version_added: 0.1.0
+description:
+  - Reads users from the directory - JumpCloud - by O(user), O(users) or a O(filter), and returns their lock,
+    password expiry, state and MFA facts. Read only.
+extends_documentation_fragment:
+  - macfleet.credsync.directory
+author:
+  - macfleet.credsync contributors (@macfleet)
+options:
+  user:
+    description: One user, by username, email or id.
+    type: str
+  users:
+    description: Many users, by username, email or id.
+    type: list
+    elements: str
+  filter:
+    description:
+      - JumpCloud list filters, each C(field:$eq:value) (also C($ne), C($gt), ...), all of which must match;
+        for example V(account_locked:$eq:true).
+    type: list
+    elements: str
+attributes:
+  check_mode:
+    description: Read only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: No diff (read only).
+    support: none
+seealso:
+  - module: macfleet.credsync.directory_password
+  - module: macfleet.credsync.directory_unlock
+"""
+
+EXAMPLES = r"""
+- name: Facts about alice
+  macfleet.credsync.directory_user_info:
+    user: alice
+  delegate_to: localhost
+  register: alice
+
+- name: Every locked account
+  macfleet.credsync.directory_user_info:
+    filter:
+      - account_locked:$eq:true
+  delegate_to: localhost
+  register: locked
+
+- name: Unlock them
+  macfleet.credsync.directory_unlock:
+    users: "{{ locked.users | map(attribute='id') | list }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+users:
+  description: The users found, with their facts. Unknown users of O(users) are listed in RV(not_found) instead.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Directory id.
+      type: str
+    username:
+      description: Username.
+      type: str
+    email:
+      description: Email address.
+      type: str
+    state:
+      description: STAGED, ACTIVATED or SUSPENDED.
+      type: str
+    account_locked:
+      description: Whether the account is locked after failed logins.
+      type: bool
+    password_expired:
+      description: Whether the password has expired (for example a temporary one).
+      type: bool
+    password_expiration_date:
+      description: When the password expires.
+      type: str
+    mfa_configured:
+      description: Whether MFA is configured.
+      type: bool
+    totp_enabled:
+      description: Whether TOTP is enabled.
+      type: bool
+  sample: [{id: 5f1b2c3d4e5f60718293a4b5, username: alice, email: alice@example.com, state: ACTIVATED,
+            account_locked: false, password_expired: false, mfa_configured: true, totp_enabled: true}]
+not_found:
+  description: Identifiers of O(users) or O(user) that match no user.
+  returned: success
+  type: list
+  elements: str
+  sample: [bob]
+"""
+
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.jumpcloud import user_facts
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import USER_SPEC, DirectoryModule
+
+
+def main():
+    spec = dict(USER_SPEC)
+    spec.update(filter=dict(type="list", elements="str"))
+    dm = DirectoryModule(spec, supports_check_mode=True, mutually_exclusive=[("user", "users", "filter")],
+                         required_one_of=[("user", "users", "filter")])
+    if dm.params["filter"]:
+        users = dm.guard(lambda: [user_facts(u) for u in dm.directory.iter_users(filters=dm.params["filter"])])
+        dm.module.exit_json(changed=False, users=users, not_found=[])
+    results = dm.for_each_user(lambda _identifier, user: dict(facts=user_facts(user)))
+    errors = [r for r in results if r["failed"] and not r["not_found"]]
+    if errors:
+        dm.fail("; ".join("%s: %s" % (r["user"], r["msg"]) for r in errors))
+    dm.module.exit_json(changed=False, users=[r["facts"] for r in results if not r["failed"]],
+                        not_found=[r["user"] for r in results if r["failed"]])
+
+
+if __name__ == "__main__":
+    main()
