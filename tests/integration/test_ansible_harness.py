@@ -34,6 +34,6 @@ def test_per_host_options_stay_off_argv(ansible, two_hosts):
 def test_verbose_runs_return_results_and_raw_output(ansible, two_hosts):
     run = ansible(two_hosts, "ansible.builtin.command", {"argv": ["sw_vers", "-productVersion"]}, verbosity=3)
     assert run.rc == 0, run
-    assert "ESTABLISH LOCAL CONNECTION" in run.output
+    assert "ESTABLISH LOCAL CONNECTION" in run.output, run
     for host in two_hosts:
         assert run[host.name]["stdout"] == "14.6.1", run

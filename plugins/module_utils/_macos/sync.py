@@ -220,6 +220,8 @@ class PasswordSync:
             return
         if action == "rekey":
             self.keychain.rekey(self.previous, self.password)
+            if self._may_chown() and not self.keychain.owned_by_user():
+                self.keychain.give_to_user()
         else:
             if action == "recreate":
                 self.keychain_moved_to = self.keychain.move_aside()
