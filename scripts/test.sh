@@ -32,7 +32,7 @@ PY
 }
 
 stage_pytest() {
-  python -m pytest -p no:cacheprovider -q tests/unit tests/integration
+  python -m pytest -p no:cacheprovider -q -n 2 tests/unit tests/integration
 }
 # The shellcheck program is not a pip package: take it from the distribution when we may.
 ensure_shellcheck() {
