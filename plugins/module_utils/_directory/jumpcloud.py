@@ -211,9 +211,12 @@ class JumpCloudDirectory:
                 if exc.status == 404:
                     raise UserNotFound("no JumpCloud user with id %s" % identifier, 404)
                 raise
-        field = "email" if "@" in identifier else "username"
-        matches = list(self.iter_users(filters=["%s:$eq:%s" % (field, identifier)]))
-        return self._one(identifier, matches)
+        # One search for username or email, so a name that is one user's username and another's
+        # email is reported as ambiguous, as the list form does.
+        page = self.client.request("POST", "/api/search/systemusers", body={
+            "filter": {"or": [{"username": identifier}, {"email": identifier}]},
+            "fields": self._fields(), "limit": 2, "skip": 0}) or {}
+        return self._one(identifier, page.get("results", []))
 
     @staticmethod
     def _one(identifier, matches):
