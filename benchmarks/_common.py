@@ -1,0 +1,49 @@
+"""Shared by the benchmark scripts: run a playbook from the venv, time it, find the stand-ins."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.dirname(HERE)
+TESTS = os.path.join(COLLECTION_ROOT, "tests")
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+BIN = os.path.dirname(sys.executable)
+
+
+def collections_path():
+    """The directory above ansible_collections (scripts/bench.sh runs us from the placed copy)."""
+    path = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION_ROOT)))
+    if not COLLECTION_ROOT.endswith(os.path.join("ansible_collections", "macfleet", "credsync")):
+        raise SystemExit("run through scripts/bench.sh (the collection must sit at ansible_collections/macfleet/credsync)")
+    return path
+
+
+def write(path, text):
+    with open(path, "w") as handle:
+        handle.write(text)
+    return path
+
+
+def controller_inventory(workdir):
+    return write(os.path.join(workdir, "inventory.yml"), "all:\n  hosts:\n    controller:\n      ansible_connection: local\n"
+                 "      ansible_python_interpreter: %s\n" % json.dumps(sys.executable))
+
+
+def run_playbook(workdir, inventory, playbook_text, variables, forks=5):
+    """ansible-playbook with variables from a file; returns (seconds, CompletedProcess)."""
+    playbook = write(os.path.join(workdir, "playbook.yml"), playbook_text)
+    varsfile = write(os.path.join(workdir, "vars.json"), json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
+               ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS=str(forks))
+    started = time.monotonic()
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "@" + varsfile, playbook],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout.decode()[-4000:])
+        raise SystemExit("ansible-playbook failed (rc %d)" % proc.returncode)
+    return elapsed, proc
