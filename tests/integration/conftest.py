@@ -12,7 +12,6 @@ notification callback (callback_plugins/credsync_test_results.py), so stdout sta
 (what an operator sees, at any verbosity) and can be scanned for secrets.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,32 +20,9 @@ import sys
 import pytest
 
 
-def _root_conftest():
-    """tests/conftest.py as a module of its own name.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-    conftest.py files outside packages all import as `conftest`; pytest drops the previous one from
-    sys.modules before loading the next, so once this file is loaded `from conftest import X` in any test
-    module gets *this* module. Load the root one under another name and re-export its helpers below.
-    """
-    name = "credsync_tests_conftest"
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conftest.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_ROOT = _root_conftest()
-# Re-exported for `from conftest import ...` in test modules (the fixtures stay the root's).
-TESTS_DIR = _ROOT.TESTS_DIR
-COLLECTION_ROOT = _ROOT.COLLECTION_ROOT
-COLLECTIONS_PATH = _ROOT.COLLECTIONS_PATH
-ToolResult = _ROOT.ToolResult
-run_tool = _ROOT.run_tool
-in_collection_tree = _ROOT.in_collection_tree
-run_on_python39 = _ROOT.run_on_python39
+from credsync_testlib import COLLECTIONS_PATH, in_collection_tree  # noqa: E402  pylint: disable=wrong-import-position
 
 from macsim.__main__ import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from conftest import COLLECTION_ROOT
+from credsync_testlib import COLLECTION_ROOT
 
 BIN = os.path.dirname(sys.executable)
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from conftest import in_collection_tree
+from credsync_testlib import in_collection_tree
 
 if not in_collection_tree():
     pytest.skip("needs the collection at ansible_collections/macfleet/credsync (run scripts/test.sh)", allow_module_level=True)

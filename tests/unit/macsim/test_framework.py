@@ -69,7 +69,7 @@ def test_hundreds_of_hosts_from_the_cli_quickly(tmp_path):
     import subprocess
     import sys
     import time
-    from conftest import TESTS_DIR
+    from credsync_testlib import TESTS_DIR
     started = time.time()
     proc = subprocess.run([sys.executable, "-m", "macsim", "create", "--out", str(tmp_path / "fleet"),
                            "--scenario", "in_sync", "--scenario", "stale_preboot", "--count", "300",

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from conftest import in_collection_tree, run_on_python39
+from credsync_testlib import in_collection_tree, run_on_python39
 
 SCENARIO = {"users": [{"name": "alice", "password": "Alice-Pass-1"}]}
 SVC = "Svc-Acct-Pass-1"
@@ -75,7 +75,7 @@ def test_prompts_answered_on_stdin_even_under_a_controlling_terminal(make_host):
                     stdin="Alice-New-2\\n%s\\n")
         print("RESULT", json.dumps([res.rc, res.stderr]))
     """ % (SVC, SVC))
-    from conftest import COLLECTIONS_PATH
+    from credsync_testlib import COLLECTIONS_PATH
     import macsim
     env = host.env()
     env["PYTHONPATH"] = COLLECTIONS_PATH

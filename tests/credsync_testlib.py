@@ -1,0 +1,61 @@
+"""Helpers shared by every test suite, importable as `credsync_testlib` (tests/ is on sys.path).
+
+conftest.py files all import as the module `conftest`, so `from conftest import X` in a test gets
+whichever conftest pytest loaded last; shared helpers live here instead.
+"""
+
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.dirname(TESTS_DIR)
+# ansible_collections.macfleet.credsync imports need the directory above ansible_collections.
+COLLECTIONS_PATH = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION_ROOT)))
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+if COLLECTION_ROOT.endswith(os.path.join("ansible_collections", "macfleet", "credsync")) and COLLECTIONS_PATH not in sys.path:
+    sys.path.insert(0, COLLECTIONS_PATH)
+
+import macsim  # noqa: E402  pylint: disable=wrong-import-position
+
+
+class ToolResult(object):
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout.decode("utf-8", "replace")
+        self.stderr = proc.stderr.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "ToolResult(rc=%r, stdout=%r, stderr=%r)" % (self.rc, self.stdout, self.stderr)
+
+
+def run_tool(host, tool, *args, **kwargs):
+    """Run a simulated tool as a module would: its own session (no tty), stdin piped."""
+    data = kwargs.pop("input", None)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    new_session = kwargs.pop("new_session", True)
+    assert not kwargs, kwargs
+    proc = subprocess.run([os.path.join(host.bin, tool)] + list(args), input=data,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=new_session, timeout=60, check=False,
+                          stdin=None if data is not None else subprocess.DEVNULL)
+    return ToolResult(proc)
+
+
+def in_collection_tree():
+    return COLLECTION_ROOT.endswith(os.path.join("ansible_collections", "macfleet", "credsync"))
+
+
+def run_on_python39(script, env=None, timeout=120):
+    """Run `script` (Python source) on Python 3.9, with the collection importable."""
+    if not in_collection_tree():
+        pytest.skip("needs the collection at ansible_collections/macfleet/credsync (run scripts/test.sh)")
+    run_env = dict(os.environ if env is None else env)
+    run_env["PYTHONPATH"] = COLLECTIONS_PATH
+    return subprocess.run([macsim.find_python("3.9"), "-c", script], env=run_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, check=False)
