@@ -124,7 +124,16 @@ EXAMPLES = r"""
     previous_password: "{{ previous_password }}"
   become: true
 
-- name: Changed in System Settings, or previous password unknown - reset through the secure-token service account
+- name: Changed in System Settings - login and FileVault hold a password the directory does not know
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    previous_password: "{{ settings_password | default(omit) }}"   # when the user tells it; else the admin resets
+    admin_user: _jumpcloudserviceaccount
+    admin_password: "{{ service_account_password }}"
+  become: true
+
+- name: Previous password unknown - reset through the secure-token service account, keep the old keychain aside
   macfleet.credsync.macos_password_sync:
     user: alice
     password: "{{ directory_password }}"
@@ -133,7 +142,11 @@ EXAMPLES = r"""
     keychain_recovery: new        # the old keychain is moved aside, a new one created
   become: true
   register: sync
-  no_log: false                   # results carry no secret
+
+- name: Tell the user where the old keychain went
+  ansible.builtin.debug:
+    msg: "Old login keychain kept at {{ sync.keychain_moved_to }}"
+  when: sync.keychain_reset
 
 - name: FileVault/login mismatch that would otherwise need Recovery's resetpassword
   macfleet.credsync.macos_password_sync:
@@ -141,6 +154,16 @@ EXAMPLES = r"""
     password: "{{ directory_password }}"
     previous_password: "{{ filevault_password }}"
   become: true
+
+- name: Service account missing, user not a FileVault user, user not found - the error names cause and remedy
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    admin_user: _jumpcloudserviceaccount
+    admin_password: "{{ service_account_password }}"
+  become: true
+  register: sync
+  ignore_errors: true             # the rest of the fleet goes on; nothing was changed on this Mac
 
 - name: Audit only - fail when a store is out of step, change nothing
   macfleet.credsync.macos_password_sync:
