@@ -7,5 +7,5 @@ shift
 ensure_venv
 activate
 place_collection
-cd "$COLLECTION_DIR/benchmarks"
+cd "$COLLECTION_DIR/benchmarks" || exit 1
 exec python "$name.py" "$@"

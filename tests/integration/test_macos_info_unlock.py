@@ -32,7 +32,7 @@ def assert_no_secret(run, *hosts):
 
 def lock_out(host, run_tool):
     """Fail `authonly` until pwpolicy refuses alice, as repeated wrong passwords at the login window would."""
-    for _ in range(MAX_FAILED):
+    for _attempt in range(MAX_FAILED):
         run_tool(host, "dscl", ".", "-authonly", USER, input=WRONG + "\n")
     result = run_tool(host, "pwpolicy", "-u", USER, "-authentication-allowed")
     assert "is not allowed to authenticate" in result.stdout, result
@@ -85,8 +85,8 @@ def test_info_without_password_returns_no_accepts(ansible, make_host):
 
 
 def test_info_leaves_an_unlocked_keychain_unlocked(ansible, make_host):
-    host = make_host({"hostname": "logged-in", "users": [alice(keychain={"password": NEW, "items": 2,
-                                                                           "locked": False})]})
+    logged_in = alice(keychain={"password": NEW, "items": 2, "locked": False})
+    host = make_host({"hostname": "logged-in", "users": [logged_in]})
     run = ansible([host], INFO, {"user": USER, "password": WRONG})
     assert run.rc == 0, run
     facts = run[host.name]
