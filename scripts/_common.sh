@@ -74,6 +74,23 @@ place_collection() {
   export ANSIBLE_COLLECTIONS_PATH="$BUILD"
 }
 
+# The Active Directory tests run a real Samba AD DC: take it from the distribution when we may
+# (nothing starts on install; the tests provision their own domain in a temporary directory).
+SAMBA_AD_PACKAGES=(samba samba-dsdb-modules samba-vfs-modules samba-ad-provision ldb-tools)
+ensure_samba_ad_dc() {
+  local missing=() pkg
+  for pkg in "${SAMBA_AD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing ${missing[*]} (apt-get) for the Active Directory tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=300 "${missing[@]}"; } >/dev/null 2>&1 ||
+      echo "WARNING: could not install ${missing[*]}; the Active Directory tests will be skipped" >&2
+  fi
+}
+
 activate() {
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"

@@ -32,7 +32,9 @@ PY
 }
 
 stage_pytest() {
-  python -m pytest -p no:cacheprovider -q -n 2 tests/unit tests/integration
+  ensure_samba_ad_dc
+  # loadgroup: tests marked xdist_group(name) share one worker (the Samba AD DC is one per machine).
+  python -m pytest -p no:cacheprovider -q -n 2 --dist loadgroup tests/unit tests/integration
 }
 # The shellcheck program is not a pip package: take it from the distribution when we may.
 ensure_shellcheck() {

@@ -8,14 +8,18 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 
 class ModuleDocFragment:
-    """Connection and user-selection options shared by the directory modules."""
+    """Connection options shared by the directory and MDM modules; USERS: the user-list modules' options."""
 
     DOCUMENTATION = r"""
 options:
   provider:
-    description: The directory. V(jumpcloud) is JumpCloud's directory API.
+    description:
+      - The directory. V(jumpcloud) is JumpCloud's directory API; V(ad) is Active Directory over LDAP (LDAPS or
+        StartTLS) with a service account.
+      - Options of the other provider are refused, except O(api_key) and O(client_secret), which may come from the
+        environment.
     type: str
-    choices: [jumpcloud]
+    choices: [jumpcloud, ad]
     default: jumpcloud
   api_key:
     description:
@@ -44,34 +48,89 @@ options:
   oauth_token_url:
     description: OAuth2 token endpoint for O(client_id); defaults to JumpCloud's.
     type: str
+  server:
+    description:
+      - With O(provider=ad), the domain controller's DNS name (for example V(dc1.example.com)). Required with
+        O(provider=ad).
+      - The certificate is checked against this name, so it must be a name the certificate holds; an IP address
+        never matches.
+    type: str
+  port:
+    description: With O(provider=ad), the LDAP port; V(636) with O(tls_mode=ldaps), V(389) with O(tls_mode=start_tls).
+    type: int
+  tls_mode:
+    description:
+      - With O(provider=ad), how the connection is encrypted. AD refuses password changes, and a simple bind, on a
+        connection that is not, so there is no plain mode.
+      - V(ldaps) is TLS from the start (port 636); V(start_tls) upgrades a plain connection (port 389) before the bind.
+    type: str
+    choices: [ldaps, start_tls]
+    default: ldaps
+  bind_user:
+    description:
+      - With O(provider=ad), the service account that binds - a userPrincipalName (V(svc-credsync@example.com)), a
+        distinguished name or V(DOMAIN\\name). Required with O(provider=ad).
+      - It needs the C(Reset password) right and write access to C(pwdLastSet) and C(lockoutTime) on the users (for
+        example delegated on their OU); reading the domain object lets the password policy be checked first.
+    type: str
+    aliases: [bind_dn]
+  bind_password:
+    description: With O(provider=ad), the service account's password. Required with O(provider=ad).
+    type: str
+  base_dn:
+    description:
+      - With O(provider=ad), where users are looked for (the whole subtree); defaults to the domain
+        (C(defaultNamingContext)).
+    type: str
   validate_certs:
     description: Verify the server's TLS certificate. Only switch off for a lab.
     type: bool
     default: true
   ca_path:
-    description: A PEM CA bundle to verify the server with (for a TLS-inspecting proxy, say).
+    description:
+      - A PEM CA bundle to verify the server with (for a TLS-inspecting proxy, say).
+      - With O(provider=ad), the CA that issued the domain controller's certificate (an enterprise CA, typically).
     type: path
   timeout:
-    description: Seconds to wait for each answer. A call with its retries gives up after O(timeout) x (O(retries) + 1).
+    description:
+      - Seconds to wait for each answer. A call with its retries gives up after O(timeout) x (O(retries) + 1).
+      - With O(provider=ad), also the time allowed to connect.
     type: int
     default: 30
   retries:
     description:
       - Retries of a call answered 429, 500, 502, 503 or 504, or not answered in time, with exponential backoff
         and jitter; a C(Retry-After) header is honoured.
+      - A write not answered in time is not sent again (it may have been made, and a password sent twice is refused
+        by the history rule); that user fails with a message saying so.
+      - With O(provider=ad), attempts to connect again when the domain controller cannot be reached; LDAP operations
+        are not repeated.
     type: int
     default: 3
   max_concurrency:
-    description: Users worked on at once in the list form (one HTTP session, pooled connections).
+    description:
+      - Users worked on at once in the list form (one HTTP session, pooled connections).
+      - With O(provider=ad), users are worked on one after another over the run's one LDAP connection.
     type: int
     default: 8
+notes:
+  - Runs on the controller (C(delegate_to=localhost)) and needs the Python library C(requests) (JumpCloud) or
+    C(ldap3) (Active Directory).
+  - Secrets (API key, client secret, bind password, passwords) are never logged, returned or shown in errors.
+  - With O(provider=ad), Python 3.13 verifies certificates strictly; a certificate without an Authority Key Identifier,
+    such as the one Samba makes for itself, is refused.
+requirements:
+  - requests (provider jumpcloud)
+  - ldap3 >= 2.9 (provider ad)
+"""
+
+    USERS = r"""
+options:
   fail_fast:
-    description: In the list form, stop starting new users after the first failure (by default every user is tried).
+    description:
+      - In the list form, stop starting new users after the first failure (by default every user is tried).
+      - A user that cannot be found, or whose password breaks the policy, is known before anything is written;
+        then nothing is written at all.
     type: bool
     default: false
-notes:
-  - Runs on the controller (C(delegate_to=localhost)) and needs the Python library C(requests).
-  - Secrets (API key, client secret, passwords) are never logged, returned or shown in errors.
-requirements:
-  - requests
 """

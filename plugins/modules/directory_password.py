@@ -14,27 +14,38 @@ short_description: Set users' directory passwords (optionally temporary), checke
 version_added: 0.1.0
 description:
   - Sets the password of one user (O(user)) or many (O(users)) in the directory - JumpCloud
-    (C(PUT /api/systemusers/{id})). Changing a password ends the user's active sessions.
+    (C(PUT /api/systemusers/{id})), where changing a password ends the user's active sessions, or Active Directory
+    (O(provider=ad); C(unicodePwd) replaced over LDAPS or StartTLS, as an administrator's reset).
   - The organisation's password policy is read once and every password is checked before anything is sent;
     a violation fails that user, naming every broken rule, and nothing is sent for them. Rules a client cannot
     see (password history, minimum age) are the directory's to refuse; its answer is reported as is.
-  - O(temporary=true) then expires the password, so the user must change it at next login.
+  - With O(provider=ad) the policy is the domain's (C(minPwdLength), the complexity bit of C(pwdProperties)), or the
+    fine-grained policy (PSO) that applies to the user when the service account may read it; complexity is checked as
+    AD defines it (three kinds of characters, not the account name, not a part of the display name). Password history
+    is the domain controller's to enforce, and an administrator's reset is not held to it.
+  - O(temporary=true) then expires the password, so the user must change it at next login (with O(provider=ad),
+    C(pwdLastSet=0) in the same change as the password).
   - The list form resolves all users with one paged listing, uses one HTTP session and works on
     O(max_concurrency) users at once; each user gets a result, and one failing user does not stop the others
-    (unless O(fail_fast=true)).
+    (unless O(fail_fast=true)). With O(provider=ad) it binds once and works over that one LDAP connection, looking
+    users up a hundred per search.
   - A password cannot be read back, so a reset always reports C(changed=true). Check mode resolves the users and
     checks the policy, and sends nothing.
 extends_documentation_fragment:
   - macfleet.credsync.directory
+  - macfleet.credsync.directory.users
 author:
   - macfleet.credsync contributors (@macfleet)
 options:
   user:
-    description: One user, by username, email or id. Mutually exclusive with O(users).
+    description:
+      - One user, by username, email or id. Mutually exclusive with O(users).
+      - With O(provider=ad), by sAMAccountName, userPrincipalName, mail, objectGUID or distinguished name.
     type: str
   users:
     description:
-      - Many users, by username, email or id, all given O(password). Mutually exclusive with O(user).
+      - Many users, by username, email or id (with O(provider=ad) as for O(user)), all given O(password). Mutually
+        exclusive with O(user).
       - For a different password per user use O(passwords).
     type: list
     elements: str
@@ -46,7 +57,7 @@ options:
     elements: dict
     suboptions:
       user:
-        description: Username, email or id.
+        description: Username, email or id (with O(provider=ad) as for O(user)).
         type: str
         required: true
       password:
@@ -61,7 +72,24 @@ options:
     type: bool
     default: false
   unlock:
-    description: Also unlock users whose account is locked.
+    description: Also unlock users whose account is locked (with O(provider=ad), C(lockoutTime=0) after the reset).
+    type: bool
+    default: false
+  bulk:
+    description:
+      - List form with O(provider=jumpcloud) only. Sends the passwords in JumpCloud's bulk user update jobs
+        (C(PATCH /api/v2/bulk/users), up to 100 users per job, with C(account_locked=false) for a locked user when
+        O(unlock=true)) instead of one C(PUT) per user.
+      - A job's results arrive asynchronously - each job is polled (C(GET /api/v2/bulk/users/{job_id}/results), with
+        a short growing pause, for at most O(timeout) times (O(retries) + 1) seconds) and every user gets a result as
+        in the per-user way; O(max_concurrency) jobs are under way at a time.
+      - It costs about three calls per hundred users (the job and its polls) where the per-user way costs one per
+        user, so prefer it for hundreds of users or a tight API rate limit; for a few users the per-user way answers
+        sooner. O(temporary=true) still costs one C(POST .../expire) per user.
+      - Users are resolved and the policy is checked first, as without it; a refused user is never sent. A job answered
+        429 or 5xx is sent again; a job left unanswered within O(timeout) is not (it may be under way), and its users
+        fail with a message saying the change may have been made.
+      - With O(fail_fast=true), jobs not yet sent are skipped once a job reports a failed user.
     type: bool
     default: false
 attributes:
@@ -95,19 +123,53 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: reset
 
+- name: Reset ten thousand users in bulk jobs of a hundred (a few calls per hundred users, results polled)
+  macfleet.credsync.directory_password:
+    users: "{{ staff_usernames }}"
+    password: "{{ temporary_password }}"
+    temporary: true                   # one more call per user: POST .../expire
+    unlock: true                      # locked users get account_locked=false in the same job
+    bulk: true
+  delegate_to: localhost
+  register: bulk_reset
+
 - name: Show who failed and why
   ansible.builtin.debug:
     msg: "{{ reset.results | selectattr('failed') | map(attribute='msg') | list }}"
+
+- name: Active Directory - a temporary password for alice, unlocked, over LDAPS verified with the enterprise CA
+  macfleet.credsync.directory_password:
+    provider: ad
+    server: dc1.example.com
+    bind_user: svc-credsync@example.com
+    bind_password: "{{ ad_service_password }}"
+    ca_path: /etc/pki/ca-trust/source/anchors/example-root-ca.pem
+    user: alice@example.com           # sAMAccountName, userPrincipalName, mail, objectGUID or DN
+    password: "{{ temporary_password }}"
+    temporary: true                   # pwdLastSet=0: she must change it at next logon
+    unlock: true
+  delegate_to: localhost
+
+- name: Active Directory - many users over one StartTLS connection, looked up under one OU
+  macfleet.credsync.directory_password:
+    provider: ad
+    server: dc1.example.com
+    tls_mode: start_tls
+    bind_user: svc-credsync@example.com
+    bind_password: "{{ ad_service_password }}"
+    base_dn: OU=Staff,DC=example,DC=com
+    passwords: "{{ resets }}"
+  delegate_to: localhost
 """
 
 RETURN = r"""
 id:
-  description: The user's directory id (single-user form).
+  description: The user's directory id (single-user form); with O(provider=ad) its objectGUID.
   returned: success, with O(user)
   type: str
   sample: 5f1b2c3d4e5f60718293a4b5
 username:
-  description: The user's username (single-user form).
+  description: The user's username (single-user form); with O(provider=ad) its sAMAccountName.
   returned: success, with O(user)
   type: str
   sample: alice
@@ -146,12 +208,16 @@ def main():
         password=dict(type="str", no_log=True),
         temporary=dict(type="bool", default=False),
         unlock=dict(type="bool", default=False),
+        bulk=dict(type="bool", default=False),
     )
-    dm = DirectoryModule(spec, secret_options=("password",), supports_check_mode=True,
+    dm = DirectoryModule(spec, secret_options=("password",), provider_options={"jumpcloud": ("bulk",)},
+                         supports_check_mode=True,
                          mutually_exclusive=[("user", "users", "passwords")],
                          required_one_of=[("user", "users", "passwords")],
                          required_by={"user": "password", "users": "password"})
     params = dm.params
+    if params["bulk"] and params["user"] is not None:
+        dm.fail("bulk: only for the list form (users or passwords)")
     if params["passwords"]:
         wanted = dict((entry["user"], entry["password"]) for entry in params["passwords"])
         for secret in wanted.values():
@@ -168,7 +234,15 @@ def main():
                 directory.unlock(user)
         return dict(changed=True, expired=params["temporary"], unlocked=unlocked)
 
-    dm.exit_with(dm.for_each_user(reset, list(wanted),
+    def reset_in_bulk(pairs):
+        unlocks = dict((identifier, bool(params["unlock"] and user.get("account_locked"))) for identifier, user in pairs)
+        outcome = {} if dm.module.check_mode else directory.set_passwords_bulk(
+            [(identifier, user, wanted[identifier], unlocks[identifier]) for identifier, user in pairs],
+            temporary=params["temporary"], concurrency=params["max_concurrency"], fail_fast=params["fail_fast"])
+        return dict((identifier, outcome.get(identifier) or dict(changed=True, expired=params["temporary"], unlocked=unlock))
+                    for identifier, unlock in unlocks.items())
+
+    dm.exit_with(dm.for_each_user(reset, list(wanted), batch=reset_in_bulk if params["bulk"] else None,
                                   check=lambda identifier, user: directory.check_password(user, wanted[identifier])))
 
 

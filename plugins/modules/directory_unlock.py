@@ -13,19 +13,26 @@ module: directory_unlock
 short_description: Unlock directory accounts locked after failed logins, without a password reset
 version_added: 0.1.0
 description:
-  - Unlocks one user (O(user)) or many (O(users)) in the directory - JumpCloud (C(POST /api/systemusers/{id}/unlock)).
+  - Unlocks one user (O(user)) or many (O(users)) in the directory - JumpCloud (C(POST /api/systemusers/{id}/unlock))
+    or Active Directory (O(provider=ad); C(lockoutTime=0), which also clears the count of bad passwords).
+  - With O(provider=ad), an account counts as locked by C(msDS-User-Account-Control-Computed), so a lockout that has
+    run its time is not touched.
   - Only a locked account is touched (C(changed=true)); an unlocked one reports C(changed=false).
   - Unlocking does not clear an expired password.
 extends_documentation_fragment:
   - macfleet.credsync.directory
+  - macfleet.credsync.directory.users
 author:
   - macfleet.credsync contributors (@macfleet)
 options:
   user:
-    description: One user, by username, email or id. Mutually exclusive with O(users).
+    description:
+      - One user, by username, email or id. Mutually exclusive with O(users).
+      - With O(provider=ad), by sAMAccountName, userPrincipalName, mail, objectGUID or distinguished name.
     type: str
   users:
-    description: Many users, by username, email or id (one listing, one HTTP session).
+    description: Many users, by username, email or id (one listing, one HTTP session; with O(provider=ad) as for O(user),
+      over one LDAP connection).
     type: list
     elements: str
 attributes:
@@ -50,11 +57,21 @@ EXAMPLES = r"""
   macfleet.credsync.directory_unlock:
     users: "{{ helpdesk_unlock_list }}"
   delegate_to: localhost
+
+- name: Active Directory - unlock bob (by userPrincipalName); nothing is written if he is not locked
+  macfleet.credsync.directory_unlock:
+    provider: ad
+    server: dc1.example.com
+    bind_user: svc-credsync@example.com
+    bind_password: "{{ ad_service_password }}"
+    ca_path: /etc/pki/ca-trust/source/anchors/example-root-ca.pem
+    user: bob@example.com
+  delegate_to: localhost
 """
 
 RETURN = r"""
 id:
-  description: The user's directory id (single-user form).
+  description: The user's directory id (single-user form); with O(provider=ad) its objectGUID.
   returned: success, with O(user)
   type: str
   sample: 5f1b2c3d4e5f60718293a4b5

@@ -13,24 +13,31 @@ module: directory_user_info
 short_description: Lock, expiry, state and MFA facts of directory users
 version_added: 0.1.0
 description:
-  - Reads users from the directory - JumpCloud - by O(user), O(users) or a O(filter), and returns their lock,
-    password expiry, state and MFA facts. Read only.
+  - Reads users from the directory - JumpCloud or Active Directory (O(provider=ad)) - by O(user), O(users) or a
+    O(filter), and returns their lock, password expiry, state and MFA facts. Read only.
+  - With O(provider=ad), C(badPwdCount) and C(lockoutTime) are kept by each domain controller apart, so the lock facts
+    are those of O(server).
 extends_documentation_fragment:
   - macfleet.credsync.directory
+  - macfleet.credsync.directory.users
 author:
   - macfleet.credsync contributors (@macfleet)
 options:
   user:
-    description: One user, by username, email or id.
+    description:
+      - One user, by username, email or id.
+      - With O(provider=ad), by sAMAccountName, userPrincipalName, mail, objectGUID or distinguished name.
     type: str
   users:
-    description: Many users, by username, email or id.
+    description: Many users, by username, email or id (with O(provider=ad) as for O(user)).
     type: list
     elements: str
   filter:
     description:
       - JumpCloud list filters, each C(field:$eq:value) (also C($ne), C($gt), ...), all of which must match;
         for example V(account_locked:$eq:true).
+      - With O(provider=ad), LDAP filters, all of which must match, over the user accounts under O(base_dn); for example
+        V((pwdLastSet=0)) (must change the password) or V((lockoutTime>=1)) (locked now or before).
     type: list
     elements: str
 attributes:
@@ -63,6 +70,19 @@ EXAMPLES = r"""
   macfleet.credsync.directory_unlock:
     users: "{{ locked.users | map(attribute='id') | list }}"
   delegate_to: localhost
+
+- name: Active Directory - every account of the Staff OU that must change its password at next logon
+  macfleet.credsync.directory_user_info:
+    provider: ad
+    server: dc1.example.com
+    bind_user: svc-credsync@example.com
+    bind_password: "{{ ad_service_password }}"
+    ca_path: /etc/pki/ca-trust/source/anchors/example-root-ca.pem
+    base_dn: OU=Staff,DC=example,DC=com
+    filter:
+      - (pwdLastSet=0)
+  delegate_to: localhost
+  register: must_change
 """
 
 RETURN = r"""
@@ -73,17 +93,35 @@ users:
   elements: dict
   contains:
     id:
-      description: Directory id.
+      description: Directory id; with O(provider=ad) the objectGUID.
       type: str
     username:
-      description: Username.
+      description: Username; with O(provider=ad) the sAMAccountName.
       type: str
     email:
       description: Email address.
       type: str
     state:
-      description: STAGED, ACTIVATED or SUSPENDED.
+      description: STAGED, ACTIVATED or SUSPENDED (JumpCloud).
       type: str
+    user_principal_name:
+      description: The userPrincipalName (O(provider=ad)).
+      type: str
+    dn:
+      description: The distinguished name (O(provider=ad)).
+      type: str
+    display_name:
+      description: The displayName (O(provider=ad)).
+      type: str
+    enabled:
+      description: Whether the account is enabled (O(provider=ad)).
+      type: bool
+    must_change_password:
+      description: Whether the user must change the password at next logon, C(pwdLastSet=0) (O(provider=ad)).
+      type: bool
+    bad_login_attempts:
+      description: Wrong passwords since the last good one (with O(provider=ad), C(badPwdCount) on O(server)).
+      type: int
     account_locked:
       description: Whether the account is locked after failed logins.
       type: bool
@@ -94,10 +132,10 @@ users:
       description: When the password expires.
       type: str
     mfa_configured:
-      description: Whether MFA is configured.
+      description: Whether MFA is configured (JumpCloud).
       type: bool
     totp_enabled:
-      description: Whether TOTP is enabled.
+      description: Whether TOTP is enabled (JumpCloud).
       type: bool
   sample: [{id: 5f1b2c3d4e5f60718293a4b5, username: alice, email: alice@example.com, state: ACTIVATED,
             account_locked: false, password_expired: false, mfa_configured: true, totp_enabled: true}]
@@ -109,7 +147,6 @@ not_found:
   sample: [bob]
 """
 
-from ansible_collections.macfleet.credsync.plugins.module_utils._directory.jumpcloud import user_facts
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import USER_SPEC, DirectoryModule
 
 
@@ -119,9 +156,9 @@ def main():
     dm = DirectoryModule(spec, supports_check_mode=True, mutually_exclusive=[("user", "users", "filter")],
                          required_one_of=[("user", "users", "filter")])
     if dm.params["filter"]:
-        users = dm.guard(lambda: [user_facts(u) for u in dm.directory.iter_users(filters=dm.params["filter"])])
+        users = dm.guard(lambda: [dm.user_facts(u) for u in dm.directory.iter_users(filters=dm.params["filter"])])
         dm.module.exit_json(changed=False, users=users, not_found=[])
-    results = dm.for_each_user(lambda _identifier, user: dict(facts=user_facts(user)))
+    results = dm.for_each_user(lambda _identifier, user: dict(facts=dm.user_facts(user)))
     errors = [r for r in results if r["failed"] and not r["not_found"]]
     if errors:
         dm.fail("; ".join("%s: %s" % (r["user"], r["msg"]) for r in errors))

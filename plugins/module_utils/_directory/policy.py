@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import re
 import string
 
 # A short list of the most common passwords (the directory's own list is larger).
@@ -68,4 +69,50 @@ def jumpcloud_policy_violations(password, policy, username=None, compliance="cus
         broken.append("no three repeated or sequential characters")
     if policy.get("disallowCommonlyUsedPasswords") and password.lower() in COMMON_PASSWORDS:
         broken.append("not a commonly used password")
+    return broken
+
+
+# displayName is cut at these to find the parts an AD password may not contain.
+_AD_NAME_DELIMITERS = re.compile(r"[,.\-_ #\t]")
+
+
+def _ad_kinds(password):
+    """The kinds of characters AD's complexity rule counts that the password has."""
+    kinds = set()
+    for char in password:
+        if char in string.digits:
+            kinds.add("digit")
+        elif char in string.punctuation:  # AD's list of symbols is exactly ASCII punctuation
+            kinds.add("symbol")
+        elif char.isupper():
+            kinds.add("uppercase")
+        elif char.islower():
+            kinds.add("lowercase")
+        elif not char.isascii():
+            # AD counts letters without case (most Asian scripts); Samba any other non-ASCII character.
+            # Counting them all can only let through what the domain controller then refuses.
+            kinds.add("other")
+    return kinds
+
+
+def ad_policy_violations(password, policy, account_name=None, display_name=None):
+    """Rules of an AD password policy ({min_length, complexity}) that the password breaks.
+
+    Complexity as AD defines it: characters of three of five kinds (uppercase, lowercase, digits,
+    symbols, letters without case), and, ignoring case, neither the sAMAccountName (when it has three
+    characters or more) nor any part of the displayName of three characters or more, cut at
+    commas, periods, hyphens, underscores, spaces, pound signs and tabs. Broken name rules are named
+    without the part matched, which would tell a piece of the password.
+    """
+    broken = []
+    if len(password) < (policy.get("min_length") or 0):
+        broken.append("at least %d characters" % policy["min_length"])
+    if policy.get("complexity"):
+        if len(_ad_kinds(password)) < 3:
+            broken.append("characters of three kinds of: uppercase, lowercase, digits, symbols, letters without case")
+        lowered = password.lower()
+        if account_name and len(account_name) >= 3 and account_name.lower() in lowered:
+            broken.append("does not contain the account name")
+        if any(len(part) >= 3 and part.lower() in lowered for part in _AD_NAME_DELIMITERS.split(display_name or "")):
+            broken.append("does not contain a part of the display name")
     return broken
