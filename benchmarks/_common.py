@@ -33,15 +33,20 @@ def controller_inventory(workdir):
                  "      ansible_python_interpreter: %s\n" % json.dumps(sys.executable))
 
 
-def run_playbook(workdir, inventory, playbook_text, variables, forks=5):
-    """ansible-playbook with variables from a file; returns (seconds, CompletedProcess)."""
+def run_playbook(workdir, inventory, playbook_text, variables, forks=5, vars_files=()):
+    """ansible-playbook with variables from files; returns (seconds, CompletedProcess).
+
+    In a session of its own: with no controlling terminal, tools read prompted secrets from standard input."""
     playbook = write(os.path.join(workdir, "playbook.yml"), playbook_text)
     varsfile = write(os.path.join(workdir, "vars.json"), json.dumps(variables))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
                ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS=str(forks))
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "@" + varsfile]
+    for path in vars_files:
+        argv += ["-e", "@" + path]
     started = time.monotonic()
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "@" + varsfile, playbook],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    proc = subprocess.run(argv + [playbook], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
+                          stdin=subprocess.DEVNULL, start_new_session=True)
     elapsed = time.monotonic() - started
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout.decode()[-4000:])

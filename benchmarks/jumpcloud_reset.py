@@ -1,9 +1,10 @@
-"""Benchmark: reset N JumpCloud users with directory_password's list form vs. an ansible.builtin.uri loop.
+"""Benchmark: reset N JumpCloud users with directory_password's list form (per user and bulk) vs. a uri loop.
 
     scripts/bench.sh jumpcloud_reset [--users 10000] [--baseline-users 200] [--storm 0.2]
 
 Against the JumpCloud stand-in (tests/jcsim) on loopback. Prints users/s for each way, their
-ratio, API calls per user, and a 429 storm run's count of users lost or written twice.
+ratio, API calls per user, and a 429 storm run's count of users lost or written twice. The list
+form runs twice: a PUT per user, then with bulk: true (V2 bulk jobs of 100 users).
 The uri loop (a search then a PUT per user, as admins script it today) is timed on a sample of
 --baseline-users users: at ~2 tasks per user it would take most of an hour for 10,000.
 """
@@ -28,6 +29,7 @@ LIST_FORM = """---
         passwords: "{{ resets }}"
         max_concurrency: 16
         retries: 6
+        bulk: "{{ use_bulk }}"
       no_log: true
 """
 
@@ -77,13 +79,19 @@ def main():
         inventory = controller_inventory(workdir)
         ids = sim.seed_users(args.users, password="Initial-Pass-0!")
         names = [sim.user(user_id)["username"] for user_id in ids]
-        base = {"jc_url": sim.url, "jc_key": sim.api_key}
+        base = {"jc_url": sim.url, "jc_key": sim.api_key, "use_bulk": False}
 
         resets = _resets(names, 1)
         sim.clear_calls()
         list_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=resets))
         list_calls = sim.call_count()
         lost, twice = _verify(sim, ids, resets, 1)
+
+        bulk = _resets(names, 4)
+        sim.clear_calls()
+        bulk_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=bulk, use_bulk=True))
+        bulk_calls = sim.call_count()
+        bulk_lost, bulk_twice = _verify(sim, ids, bulk, 2)
 
         sample = _resets(names[:args.baseline_users], 2)
         uri_seconds, _proc = run_playbook(workdir, inventory, URI_LOOP, dict(base, resets=sample))
@@ -95,13 +103,15 @@ def main():
         storm_429 = sum(1 for call in sim.calls() if call.get("status") == 429)
         sim.clear_rate_limit()
         storm_sample = list(range(args.baseline_users, args.users))
-        storm_lost, storm_twice = _verify(sim, [ids[i] for i in storm_sample], [storm[i] for i in storm_sample], 2)
+        storm_lost, storm_twice = _verify(sim, [ids[i] for i in storm_sample], [storm[i] for i in storm_sample], 3)
 
     list_rate = args.users / list_seconds
     uri_rate = args.baseline_users / uri_seconds
     print("machine: %s, %s, Python %s" % (platform.machine(), platform.platform(), platform.python_version()))
     print("list form:   %6d users in %7.1f s = %8.1f users/s, %.4f API calls per user, lost %d, written twice %d"
           % (args.users, list_seconds, list_rate, list_calls / float(args.users), lost, twice))
+    print("bulk form:   %6d users in %7.1f s = %8.1f users/s, %.4f API calls per user, lost %d, written twice %d"
+          % (args.users, bulk_seconds, args.users / bulk_seconds, bulk_calls / float(args.users), bulk_lost, bulk_twice))
     print("uri loop:    %6d users in %7.1f s = %8.1f users/s (search + PUT per user)"
           % (args.baseline_users, uri_seconds, uri_rate))
     print("ratio:       %.1f x" % (list_rate / uri_rate))

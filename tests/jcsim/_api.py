@@ -342,3 +342,9 @@ def match_route(method, path):
                 raise ApiError(405, "Method Not Allowed", headers={"Allow": allow})
             return route, route.endpoints[method], found.groupdict()
     raise ApiError(404, "Not Found")
+
+
+# The v2 policy endpoints have their own module, built on Route and endpoint above (hence imported last).
+from ._policies import POLICY_ROUTES  # noqa: E402  pylint: disable=wrong-import-position,cyclic-import
+
+ROUTES += POLICY_ROUTES

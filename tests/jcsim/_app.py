@@ -8,6 +8,7 @@ import traceback
 import urllib.parse
 
 from ._api import Request, match_route
+from ._policies import PolicyStore
 from ._query import is_filter_param
 from ._util import OBJECT_ID_RE, ApiError, phrase
 
@@ -53,6 +54,7 @@ class App:
         self.multi_tenant = multi_tenant
         self.control_target = control_target
         self.jobs = {}
+        self.policies = PolicyStore(directory)  # the v2 policy endpoints' data
         self.bulk_pending_polls = 1
         self.internal_errors = []
 
@@ -67,6 +69,7 @@ class App:
                 "org_id": headers.get("x-org-id"), "content_type": headers.get("content-type"),
                 "body_bytes": len(body), "body_fields": body_field_names(body) if body else None,
                 "fault": None, "user_id": None, "action": "send"}
+        self._name_route(method, split.path, call)
         started = time.monotonic()
         try:
             reply = self._with_faults(method, split.path, split.query, headers, body, call)
@@ -78,6 +81,16 @@ class App:
         self.controls.record(call)
         return reply
 
+    @staticmethod
+    def _name_route(method, path, call):
+        """The call's route and user id, logged even when a rate limit or a fault answers in its place."""
+        try:
+            route, _endpoint, params = match_route(method, path)
+        except ApiError:
+            return
+        call["route"] = "%s %s" % (method, route.template)
+        call["user_id"] = params.get("id") if route.template.startswith("/api/systemusers/") else None
+
     # --- faults ------------------------------------------------------------------------------
 
     def _with_faults(self, method, path, query, headers, body, call):
@@ -88,14 +101,14 @@ class App:
             return Reply(429, b"Too Many Requests", dict(wait, **{"Content-Type": "text/plain; charset=utf-8"}))
         fault = self.controls.pick_fault(method, path)
         if fault is None:
-            return self._serve(method, path, query, headers, body, call)
+            return self._serve(method, path, query, headers, body)
         call["fault"] = fault.kind
         reply = None
         if fault.phase == "after":
-            reply = self._serve(method, path, query, headers, body, call)
+            reply = self._serve(method, path, query, headers, body)
         if fault.kind == "slow":
             time.sleep(fault.seconds)
-            return reply or self._serve(method, path, query, headers, body, call)
+            return reply or self._serve(method, path, query, headers, body)
         if fault.kind == "error":
             return error_reply(ApiError(fault.status, phrase(fault.status)))
         if fault.kind == "reset":
@@ -108,11 +121,9 @@ class App:
 
     # --- one API call ------------------------------------------------------------------------
 
-    def _serve(self, method, path, query, headers, body, call):
+    def _serve(self, method, path, query, headers, body):
         try:
             route, endpoint, params = match_route(method, path)
-            call["route"] = "%s %s" % (method, route.template)
-            call["user_id"] = params.get("id") if route.template.startswith("/api/systemusers/") else None
             with self.directory.lock:
                 if route.auth == "oauth":
                     org = None
