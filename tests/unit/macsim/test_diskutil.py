@@ -38,8 +38,9 @@ def test_list_crypto_users_text(make_host, run):
     host = make_host(SCENARIO)
     result = run(host, "diskutil", "apfs", "listCryptoUsers", "/")
     assert result.rc == 0 and result.stderr == ""
-    # Listed in the volume's order (state order); the last entry drops the '|' rail.
-    entries = list(host.state()["crypto_users"].items())
+    # Open Directory users first, then recovery users, each by UUID; the last entry drops the '|' rail.
+    entries = sorted(host.state()["crypto_users"].items(),
+                     key=lambda item: (item[1]["type"] != "Local Open Directory User", item[0]))
     assert set(guid for guid, _record in entries) == set([_guid(host, SERVICE_ACCOUNT), _guid(host, "alice"), RECOVERY_UUID])
     expected = ["Cryptographic users for disk3s5 (3 found)"]
     for index, (guid, record) in enumerate(entries):
