@@ -5,6 +5,7 @@
 # Stages: pytest (unit + integration, incl. build checks), sanity (controller Python),
 # sanity-py39 (module code compiled and imported on the Mac's Python 3.9), lint
 # (ansible-lint production profile), changelog, molecule.
+# While developing: CREDSYNC_PYTEST_ARGS="tests/unit/secrets" scripts/test.sh pytest runs only those tests.
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 ALL_STAGES=(pytest sanity sanity-py39 lint changelog molecule)
@@ -34,7 +35,9 @@ PY
 stage_pytest() {
   ensure_samba_ad_dc
   # loadgroup: tests marked xdist_group(name) share one worker (the Samba AD DC is one per machine).
-  python -m pytest -p no:cacheprovider -q -n 2 --dist loadgroup tests/unit tests/integration
+  # CREDSYNC_PYTEST_ARGS narrows the run while developing (e.g. "tests/unit/secrets -k empty").
+  # shellcheck disable=SC2086  # word splitting of the override is wanted
+  python -m pytest -p no:cacheprovider -q -n 2 --dist loadgroup ${CREDSYNC_PYTEST_ARGS:-tests/unit tests/integration}
 }
 # The shellcheck program is not a pip package: take it from the distribution when we may.
 ensure_shellcheck() {

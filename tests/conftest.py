@@ -1,5 +1,6 @@
 """pytest wiring shared by all test suites: host fixtures (shared helpers: credsync_testlib)."""
 
+import json
 import os
 import sys
 
@@ -8,6 +9,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import macsim  # noqa: E402  pylint: disable=wrong-import-position
+import badinput_lib  # noqa: E402  pylint: disable=wrong-import-position
 from credsync_testlib import run_tool  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 
@@ -26,3 +28,24 @@ def make_host(tmp_path):
 @pytest.fixture
 def run():
     return run_tool
+
+
+_FIGURES = []
+
+
+def pytest_runtest_logreport(report):
+    """Collect the bad-input and fault suites' verdicts (from xdist workers too: user_properties travel)."""
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name == badinput_lib.PROPERTY:
+            _FIGURES.append(json.loads(value))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One figure line per suite, after the test results."""
+    lines = badinput_lib.summary_lines(_FIGURES)
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)

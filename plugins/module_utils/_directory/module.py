@@ -14,7 +14,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from .._macos.runner import redact
+from .._secrets.redact import redact
 from .base import DirectoryError, UserNotFound, run_bounded
 from . import ad, jumpcloud
 

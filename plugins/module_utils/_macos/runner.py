@@ -24,7 +24,7 @@ import collections
 import os
 import subprocess
 
-REDACTED = "********"
+from .._secrets.redact import redact
 
 ToolResult = collections.namedtuple("ToolResult", ["argv", "rc", "stdout", "stderr"])
 
@@ -35,15 +35,6 @@ class ToolError(Exception):
     def __init__(self, message, result=None):
         super(ToolError, self).__init__(message)
         self.result = result
-
-
-def redact(text, secrets):
-    """Replace every occurrence of each secret (longest first) with a placeholder."""
-    if not text:
-        return text
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 class ToolRunner:
