@@ -22,7 +22,9 @@ positional: _input
 options:
   _input:
     description:
-      - A mapping of names (users) to passwords, or one password.
+      - A mapping of names (users) to passwords, a list of mappings with C(user) and C(password) (the form
+        M(macfleet.credsync.directory_password) takes as O(macfleet.credsync.directory_password#module:passwords)),
+        or one password.
     type: raw
     required: true
   optional:
@@ -30,6 +32,11 @@ options:
       - Whether a missing (null) password is fine, as for a previous password that is not known.
     type: bool
     default: false
+  what:
+    description:
+      - What the messages call the password, such as V(previous password) or the name of a variable.
+    type: str
+    default: password
 author:
   - macfleet.credsync contributors (@macfleet)
 """
@@ -41,9 +48,10 @@ EXAMPLES = r"""
     fail_msg: "{{ credsync_passwords | macfleet.credsync.password_problems | join('; ') }}"
     quiet: true
 
-- name: One password
+- name: One password, named in the message as the variable that holds it
   ansible.builtin.assert:
     that: temporary_password | macfleet.credsync.password_problems | length == 0
+    fail_msg: "{{ temporary_password | macfleet.credsync.password_problems(what='temporary_password') | first }}"
 """
 
 RETURN = r"""
@@ -58,13 +66,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import password_problems
 
 
-def _problems(passwords, optional=False):
+def _problems(passwords, optional=False, what="password"):
     if isinstance(passwords, dict):
-        entries = [("%s: password" % name, value) for name, value in passwords.items()]
+        entries = [("%s: %s" % (name, what), value) for name, value in passwords.items()]
     elif isinstance(passwords, (list, tuple)):
-        raise AnsibleFilterError("password_problems: give a mapping {user: password} or one password, not a list")
+        if not all(isinstance(entry, dict) and "user" in entry for entry in passwords):
+            raise AnsibleFilterError("password_problems: a list must hold mappings with user and password")
+        entries = [("%s: %s" % (entry["user"], what), entry.get("password")) for entry in passwords]
     else:
-        entries = [("password", passwords)]
+        entries = [(what, passwords)]
     messages = []
     for what, value in entries:
         if value is None and optional:

@@ -11,6 +11,7 @@ if not in_collection_tree():
                 allow_module_level=True)
 
 # pylint: disable=wrong-import-position
+from ansible.errors import AnsibleFilterError
 from ansible_collections.macfleet.credsync.plugins.filter.password_problems import FilterModule
 from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import (
     MAX_PASSWORD_BYTES, PasswordError, check_password, password_problems)
@@ -98,3 +99,9 @@ def test_filter_names_users_never_passwords():
     assert problems("\x00") == ["password contains a NUL character, which ends the password early in the macOS tools"]
     assert problems({"alice": None}, optional=True) == []
     assert problems({"alice": None}) == ["alice: password is missing"]
+    assert problems({"alice": ""}, what="previous password") == ["alice: previous password is empty"]
+    assert problems("", what="temporary_password") == ["temporary_password is empty"]
+    assert problems([{"user": "a", "password": "ok"}, {"user": "b", "password": 5}]) == [
+        "b: password must be a string, not a number (quote it in YAML: a number or a mapping is not a password)"]
+    with pytest.raises(AnsibleFilterError):
+        problems(["just", "strings"])
