@@ -57,7 +57,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - One message per bad password, such as C(alice: password is empty); an empty list when every password is good.
+    - "One message per bad password, such as C(alice: password is empty); an empty list when every password is good."
   type: list
   elements: str
 """
