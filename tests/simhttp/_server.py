@@ -18,7 +18,7 @@ import traceback
 import h11
 
 MAX_BODY = 32 * 1024 * 1024  # a request body above this is refused with 413
-MAX_HEAD = 64 * 1024  # request line and headers above this: 431 (h11's error hint)
+MAX_HEAD = 32 * 1024  # request line and headers above this: 431 (h11's error hint)
 _FRAMING = ("content-length", "transfer-encoding", "connection")  # the server's, never the App's
 _NO_BODY_STATUSES = (204, 304)
 
@@ -101,7 +101,8 @@ class _Connection:
                 return None
             if event is h11.NEED_DATA:
                 if head is not None and self.conn.they_are_waiting_for_100_continue:
-                    self._write(self.conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+                    self._write(self.conn.send(h11.InformationalResponse(status_code=100, headers=[],
+                                                                         reason=b"Continue")))
                 data = self._recv()
                 if data is None:
                     return None
