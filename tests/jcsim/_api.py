@@ -176,7 +176,8 @@ def list_orgs(app, req):
     if sort.strip() and sort_ignore_case.strip():
         raise ApiError(400, "give sort or sortIgnoreCase, not both")
     order = parse_sort(sort or sort_ignore_case, ORG_LIST_KINDS)
-    chosen = sort_records(select(records, tests, record=lambda record: record), order, ignore_case=bool(sort_ignore_case.strip()))
+    chosen = sort_records(select(records, tests, record=lambda record: record), order,
+                          ignore_case=bool(sort_ignore_case.strip()))
     limit, skip = paging(_one(req, "limit"), _one(req, "skip"))
     fields = (_one(req, "fields") or "_id displayName logoUrl").split()
     if set(fields) - set(ORG_LIST_KINDS):
@@ -361,8 +362,8 @@ ROUTES = (
 def match_route(method, path):
     """(route, endpoint, path params). A method no route serves (FOO, TRACE, PROPFIND...) is a 405
     wherever it is sent; a served method on a path that does not take it is a 405 with Allow; an unknown
-    path is a 404. Always JSON, never a bare 501 (the answers of a gateway for unknown methods differ:
-    unconfirmed, 405 is what the path-level answer of the API is).
+    path is a 404. Always JSON, never an HTML 501 (what JumpCloud's gateway answers to an unknown method is
+    unconfirmed; 405 is HTTP's answer for a method the resource does not support).
 
     One trailing slash is ignored: JumpCloud's own docs list organisations at /api/organizations/.
     """
