@@ -7,23 +7,15 @@ import time
 import traceback
 import urllib.parse
 
+from simhttp import App as HttpApp
+from simhttp import Reply
+
 from ._api import Request, match_route
 from ._policies import PolicyStore
 from ._query import is_filter_param
 from ._util import OBJECT_ID_RE, ApiError, phrase
 
 JSON_TYPE = "application/json; charset=utf-8"
-
-
-class Reply:
-    """What to send. action: "send"; "reset" (drop the connection, no answer); "truncate" (announce
-    the full Content-Length, send half the body, close)."""
-
-    def __init__(self, status, body=b"", headers=None, action="send"):
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
-        self.action = action
 
 
 def json_reply(status, payload, headers=None):
@@ -46,7 +38,9 @@ def body_field_names(body):
     return sorted({key for item in items if isinstance(item, dict) for key in item}) or None
 
 
-class App:
+class App(HttpApp):
+    """jcsim's simhttp App (Reply: simhttp's; its actions send, reset and truncate carry the faults)."""
+
     def __init__(self, directory, credentials, controls, multi_tenant, control_target):
         self.directory = directory
         self.credentials = credentials
@@ -58,8 +52,12 @@ class App:
         self.bulk_pending_polls = 1
         self.internal_errors = []
 
+    def refuse(self, status, message):
+        """Requests the HTTP edge refuses (malformed, too large) get JumpCloud's error body too."""
+        return error_reply(ApiError(status, message))
+
     def handle(self, method, target, headers, body):
-        """One request: `headers` with lower-case names, `body` bytes. Returns a Reply."""
+        """One request: `headers` with lower-case names, `body` bytes (b"" when none). Returns a Reply."""
         split = urllib.parse.urlsplit(target)
         if split.path.startswith("/__sim/"):
             return self._control(method, split.path[len("/__sim/"):], split.query, body)
@@ -196,6 +194,8 @@ class App:
             value = json.loads(body.decode("utf-8"))
         except ValueError as exc:
             raise ApiError(400, "request body is not valid JSON") from exc
+        if value is None:
+            raise ApiError(400, "request body must not be null")
         if endpoint.body == "none" and value != {}:
             raise ApiError(400, "this operation takes no request body")
         return value

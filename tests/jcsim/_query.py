@@ -32,8 +32,9 @@ def _bad(message):
     return ApiError(400, message)
 
 
-def field_kind(name, allow_complex=False):
-    kind = USER_FIELD_KINDS.get(name)
+def field_kind(name, allow_complex=False, kinds=None):
+    """The kind (str, bool, int, complex) of a filterable/sortable field of `kinds` (default: users')."""
+    kind = (USER_FIELD_KINDS if kinds is None else kinds).get(name)
     if kind is None:
         raise _bad("unknown field: %s" % name)
     if kind == "complex" and not allow_complex:
@@ -59,13 +60,13 @@ def paging(limit, skip):
     return limit, skip
 
 
-def parse_fields(text):
+def parse_fields(text, kinds=None):
     """Projection: the named fields plus `_id` (always returned); None for the default (all) fields."""
     if text is None or not text.strip():
         return None
     names = text.split()
     for name in names:
-        field_kind(name, allow_complex=True)
+        field_kind(name, allow_complex=True, kinds=kinds)
     return ["_id"] + [name for name in names if name != "_id"]
 
 
@@ -73,12 +74,12 @@ def project(rec, fields):
     return dict(rec) if fields is None else {name: rec[name] for name in fields}
 
 
-def parse_sort(text):
+def parse_sort(text, kinds=None):
     """[(field, descending)] from a space-separated list; `-field` sorts descending."""
     order = []
     for item in (text or "").split():
         name = item[1:] if item.startswith("-") else item
-        field_kind(name)
+        field_kind(name, kinds=kinds)
         order.append((name, item.startswith("-")))
     return order
 
@@ -92,9 +93,12 @@ def _matches(op, actual, target):
 
 
 class Query:
-    """A compiled predicate over user records plus the fields it reads (to refresh time-dependent ones)."""
+    """A compiled predicate over records plus the fields it reads (to refresh time-dependent ones).
+    kinds: {field: kind} of the records (default: system users'); nullable: fields that may be null."""
 
-    def __init__(self):
+    def __init__(self, kinds=None, nullable=None):
+        self.kinds = USER_FIELD_KINDS if kinds is None else kinds
+        self.nullable = NULLABLE_DATES if nullable is None else nullable
         self.fields = set()
 
     def term(self, field, op, target):
@@ -125,10 +129,9 @@ class Query:
             raise _bad("unsupported filter operator: %s" % op)
         return self.term(field, name, self._coerce(field, value))
 
-    @staticmethod
-    def _coerce(field, text):
-        kind = field_kind(field)
-        if text == "null" and field in NULLABLE_DATES:
+    def _coerce(self, field, text):
+        kind = field_kind(field, kinds=self.kinds)
+        if text == "null" and field in self.nullable:
             return None
         if kind == "bool":
             if text not in ("true", "false"):
@@ -161,7 +164,7 @@ class Query:
         return lambda rec: all(test(rec) for test in terms)
 
     def _body_term(self, field, value):
-        kind = field_kind(field)
+        kind = field_kind(field, kinds=self.kinds)
         if not isinstance(value, dict):
             return self.term(field, "eq", self._typed(field, kind, value))
         if not value:
@@ -179,10 +182,9 @@ class Query:
                 raise _bad("unsupported filter operator for %s: %s" % (field, op))
         return lambda rec: all(test(rec) for test in terms)
 
-    @staticmethod
-    def _typed(field, kind, value):
+    def _typed(self, field, kind, value):
         expected = {"bool": (bool,), "int": (int,), "str": (str,)}[kind]
-        if value is None and field in NULLABLE_DATES:
+        if value is None and field in self.nullable:
             return None
         if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
             raise _bad("filter value for %s must be of type %s" % (field, kind))
@@ -204,7 +206,7 @@ class Query:
         if not isinstance(fields, list) or not fields or not all(isinstance(name, str) for name in fields):
             raise _bad("searchFilter.fields must be a non-empty list of field names")
         for name in fields:
-            if field_kind(name) != "str":
+            if field_kind(name, kinds=self.kinds) != "str":
                 raise _bad("field %s is not text" % name)
         self.fields.update(fields)
         return lambda rec: any(term in (rec.get(name) or "") for name in fields for term in terms)
@@ -222,18 +224,26 @@ class Query:
 
 def sort_users(users, order):
     """`users` sorted by `order` [(field, descending)]; None sorts first, as null does in a document store."""
+    return sort_records(users, order, lambda user: user.rec)
+
+
+def sort_records(items, order, record=lambda item: item, ignore_case=False):
+    """`items` sorted by `order` [(field, descending)] of their `record(item)` dicts; None first.
+    ignore_case: text compares case-folded (the organisations list's sortIgnoreCase)."""
     for name, descending in reversed(order):
-        keys = [user.rec.get(name) for user in users]
+        keys = [record(item).get(name) for item in items]
+        if ignore_case:
+            keys = [key.casefold() if isinstance(key, str) else key for key in keys]
         if None in keys:
             keys = [(key is not None, key) for key in keys]
         # Sorting indices with a C-level key is several times faster than a Python key per user.
-        users = [users[index] for index in sorted(range(len(users)), key=keys.__getitem__, reverse=descending)]
-    return users
+        items = [items[index] for index in sorted(range(len(items)), key=keys.__getitem__, reverse=descending)]
+    return items
 
 
-def select(users, tests):
-    """The users passing every test (None stands for "match all"), order kept."""
+def select(users, tests, record=lambda user: user.rec):
+    """The users (or any items, with `record`) passing every test (None stands for "match all"), order kept."""
     tests = [test for test in tests if test is not None]
     if not tests:
         return users
-    return [user for user in users if all(test(user.rec) for test in tests)]
+    return [user for user in users if all(test(record(user)) for test in tests)]

@@ -6,7 +6,7 @@ are not integers here, although Python's bool is an int subclass.
 Error texts name the path and the expected type, never the value (it could be a password).
 """
 
-from ._util import parse_iso
+from ._util import parse_date_time
 
 
 class Spec:
@@ -36,7 +36,7 @@ class Str(Spec):
             errors.append((path, "must be one of %s" % ", ".join(self.enum)))
         elif self.date_time:
             try:
-                parse_iso(value)
+                parse_date_time(value)
             except ValueError:
                 errors.append((path, "must be an RFC 3339 date-time"))
 
@@ -159,7 +159,9 @@ USER_PUT = Obj(dict(
 BULK_USER_UPDATE = Obj(dict(USER_PUT.props, id=Str(), organization=Str(), passwordless_sudo=Bool(),
                             restrictedFields=_RESTRICTED_FIELD), required=("id",))
 
-RESET_MFA = Obj({"exclusion": Bool(), "exclusionDays": Number(minimum=1, integral=False),
+# The resetmfa body's spec types exclusionDays `number`, but the value lands in the user's mfa.exclusionDays,
+# which both specs type `integer` (days): 1.5 would make a record the API itself could not return.
+RESET_MFA = Obj({"exclusion": Bool(), "exclusionDays": Number(minimum=1),
                  "exclusionUntil": Str(date_time=True)})
 ACTIVATE = Obj({"email": Str()})
 SEARCH = Obj({"fields": Str(), "filter": Any(), "searchFilter": Any(), "skip": Number(minimum=0),

@@ -59,6 +59,7 @@ class JumpCloudSim:
         self._server = None
         self._thread = None
         self._tempdir = None
+        self._edge_errors = []
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -77,6 +78,7 @@ class JumpCloudSim:
 
     def stop(self):
         if self._server is not None:
+            self._edge_errors = list(self._server.errors)
             self._server.shutdown()
             self._server.server_close()
             self._thread.join(timeout=5)
@@ -298,8 +300,10 @@ class JumpCloudSim:
 
     @property
     def internal_errors(self):
-        """Tracebacks of simulator bugs (each also answered 500). Tests should expect it empty."""
-        return list(self.app.internal_errors)
+        """Tracebacks of simulator bugs (each also answered 500), its HTTP edge's included. Tests should
+        expect it empty."""
+        edge = self._server.errors if self._server is not None else self._edge_errors
+        return list(self.app.internal_errors) + list(edge)
 
     @property
     def bulk_pending_polls(self):

@@ -36,12 +36,27 @@ def iso(timestamp):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".%03dZ" % int((timestamp - seconds) * 1000)
 
 
-def parse_iso(text):
-    """Seconds since the epoch for an ISO 8601 date-time; ValueError when it is not one."""
-    moment = datetime.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))")
+
+
+def parse_date_time(text):
+    """Seconds since the epoch for an RFC 3339 date-time (Swagger's `format: date-time`): full date, T,
+    full time, Z or a numeric offset; fractions optional; a leap second (:60) counts as :59.
+    ValueError for anything else: a bare date, no offset, ISO 8601's basic or week forms, 2024-02-30."""
+    found = _RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        raise ValueError("not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(part) for part in found.group(1, 2, 3, 4, 5, 6))
+    offset = datetime.timedelta(0)
+    if found.group(8):
+        offset_hours, offset_minutes = int(found.group(9)), int(found.group(10))
+        if offset_hours > 23 or offset_minutes > 59:
+            raise ValueError("offset out of range")
+        offset = datetime.timedelta(hours=offset_hours, minutes=offset_minutes) * (-1 if found.group(8) == "-" else 1)
+    if second == 60:
+        second = 59
+    moment = datetime.datetime(year, month, day, hour, minute, second, tzinfo=datetime.timezone(offset))
+    return moment.timestamp() + float(found.group(7) or 0)
 
 
 def phrase(status):

@@ -71,6 +71,13 @@ def make_api(sim):  # pylint: disable=redefined-outer-name
 
 
 @pytest.fixture
+def api_for():
+    """api_for(server, **kwargs) -> Api, for a simulator a test starts itself (test modules cannot import
+    from conftest: pytest may have loaded another conftest under that name)."""
+    return lambda server, api_key=API_KEY, **kwargs: Api(server, api_key=api_key, **kwargs)
+
+
+@pytest.fixture
 def alice(sim):  # pylint: disable=redefined-outer-name
     """alice's user id."""
     return sim.user_id("alice")
