@@ -51,7 +51,9 @@ class Case:
 def verdict(case, result, output="", wrote=False):
     """The case's verdict from its task result (a dict), what ansible printed, and whether anything was written."""
     text = json.dumps(result, default=str) + "\n" + (output or "")
-    if any(mark in text for mark in _TRACEBACK_MARKS) or result.get("exception"):
+    # ansible-core 2.19+ puts "exception": "(traceback unavailable)" in every failed task, a plain fail_json too.
+    exception = str(result.get("exception") or "")
+    if any(mark in text for mark in _TRACEBACK_MARKS) or "Traceback" in exception or 'File "' in exception:
         return TRACEBACK
     if any(secret in text or secret.strip() in text for secret in case.secrets if secret.strip()):
         return ECHOED

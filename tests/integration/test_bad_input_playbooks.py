@@ -60,11 +60,11 @@ RESET_CASES = [Case("reset-password-%s" % name, _password(value), mentions=("ame
 RESET_CASES += [Case("reset-previous-%s" % name, _with(credsync_previous_passwords={"amelia": value}),
                      mentions=("amelia: previous password", rule),
                      secrets=[value] if isinstance(value, str) and len(value) > 3 else [])
-                for name, value, rule in HOSTILE if name not in ("empty", "null")]
+                for name, value, rule in HOSTILE if name in ("nul", "newline", "escape", "128-bytes-utf8", "mapping")]
 RESET_CASES += [Case("reset-admin-%s" % name, _with(credsync_admin_password=value),
                      mentions=("credsync_admin_password", rule),
                      secrets=[value] if isinstance(value, str) and len(value) > 3 else [])
-                for name, value, rule in HOSTILE if name in ("nul", "newline", "tab", "128-ascii", "mapping")]
+                for name, value, rule in HOSTILE if name in ("tab", "mapping")]
 RESET_CASES += [
     Case("reset-passwords-missing", _with(credsync_passwords=None), mentions=("credsync_passwords",)),
     Case("reset-passwords-empty", _with(credsync_passwords={}), mentions=("credsync_passwords",)),
