@@ -25,6 +25,17 @@ description:
   - O(state=absent) deletes the policy, which removes the profile from the Macs it was bound to.
   - The profile is checked to be a configuration profile before anything is sent. Generate it with
     M(macfleet.credsync.notification_profile) or M(macfleet.credsync.endpoint_security_profile).
+  - Every name is resolved before the first write. The policy, the template and its field, and the device group
+    (and the policy's existing bindings) are read first, so an unknown template, field or device group fails the
+    run with nothing written, and check mode predicts what a real run does.
+  - When a new policy was created and binding it to O(device_group) then fails, the policy is deleted again, and
+    the failure message says so; no run leaves a policy it created unbound. An answer lost after a write (an
+    error, a timeout or a spoiled answer once JumpCloud may have made the change) is settled by reading the
+    policy (or its bindings) back, never by sending the write again.
+  - Text options are checked before anything is read or sent. A dictionary, list or boolean is refused. Control
+    characters are refused (O(notes) may hold tabs and line feeds). O(name), O(template), O(template_field) and
+    O(device_group) must not be empty and are at most 255 characters, O(notes) at most 4096. O(src) must be a
+    regular file of at most 4 MiB.
 extends_documentation_fragment:
   - macfleet.credsync.directory
 author:
