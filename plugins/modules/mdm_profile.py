@@ -165,6 +165,12 @@ bound:
   returned: with O(device_group)
   type: bool
   sample: true
+problems:
+  description: Every rule the module's options break (nothing was read or sent).
+  returned: failure, when an option breaks a rule
+  type: list
+  elements: str
+  sample: ["name must not hold control characters or line breaks (it is one line): a line feed at position 5"]
 """
 
 from ansible_collections.macfleet.credsync.plugins.module_utils._profiles.jumpcloud import DEFAULT_TEMPLATE
