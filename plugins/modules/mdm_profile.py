@@ -34,7 +34,8 @@ description:
     policy (or its bindings) back, never by sending the write again.
   - Text options are checked before anything is read or sent. A dictionary, list or boolean is refused. Control
     characters are refused (O(notes) may hold tabs and line feeds). O(name), O(template), O(template_field) and
-    O(device_group) must not be empty and are at most 255 characters, O(notes) at most 4096. O(src) must be a
+    O(device_group) must not be empty or start or end with white space (they are matched exactly), and are at most
+    255 characters; O(notes) is at most 4096. O(src) must be a
     regular file of at most 4 MiB.
 extends_documentation_fragment:
   - macfleet.credsync.directory

@@ -139,6 +139,7 @@ MDM_CASES = [
     Case("m-name-empty", {"name": ""}, mentions=["name", "empty"]),
     Case("m-name-dict", {"name": {"en": "Agent"}}, mentions=["name", "string"]),
     Case("m-name-long", {"name": "N" * 1000}, mentions=["name", "at most"]),
+    Case("m-name-trailing-space", {"name": "Agent notifications "}, mentions=["name", "white space"]),
     Case("m-notes-escape", {"notes": "generated\x1b[0m"}, mentions=["notes", "control"]),
     Case("m-notes-list", {"notes": ["a", "b"]}, mentions=["notes", "string"]),
     Case("m-template-empty", {"template": ""}, mentions=["template", "empty"]),
@@ -224,7 +225,7 @@ def generator_results(ansible_module, tmp_path_factory):
         hosts, args, before = [], {}, {}
         for index, case in enumerate(cases):
             name = "case%02d" % index
-            directory = work / module.split(".")[-1] / name
+            directory = work / module.rsplit(".", maxsplit=1)[-1] / name
             directory.mkdir(parents=True)
             if index % 2:  # half of them hold a profile already: it must survive a refusal
                 (directory / "profile.mobileconfig").write_bytes(b"previous")

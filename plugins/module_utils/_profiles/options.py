@@ -13,7 +13,8 @@ or path option, top level or inside a list of dictionaries, is checked as it was
 - no control character: C0 controls, DEL and the C1 range, and what XML 1.0 cannot hold at all (lone
   surrogates, U+FFFE, U+FFFF). Free text (descriptions, comments, notes) may hold tabs and line feeds,
   which XML and the plist keep; a carriage return is refused there, as plistlib would turn it into a line feed;
-- not empty or blank, unless leaving it empty means something (EMPTY_OK);
+- not empty or blank, unless leaving it empty means something (EMPTY_OK); no white space around a name
+  matched exactly (EXACT);
 - not absurdly long: a one-line value at most LINE_MAX characters, free text TEXT_MAX, a path PATH_MAX.
 
 Apple's schema sets no length or character rules of its own for these keys (PayloadDisplayName is
@@ -39,6 +40,9 @@ PATH_MAX = 1024      # macOS's PATH_MAX
 # Options whose value is free text (tabs and line feeds allowed) or a long one-liner.
 MULTILINE = ("description", "notes", "comment")
 LONG = ("description", "notes", "comment", "agent_code_requirement", "extension_code_requirement")
+# Names looked up or matched exactly (JumpCloud filters by exact name; a profile is replaced by identifier):
+# white space around them is a copy-paste accident that would make every run miss the existing record.
+EXACT = ("name", "template", "template_field", "device_group", "identifier")
 # Options where "" has a meaning: no description/organization/comment, clear the notes, no agent grants.
 EMPTY_OK = ("description", "organization", "notes", "comment", "agent_path")
 
@@ -71,6 +75,8 @@ def text_problem(value, name, kind="str", empty_ok=None, multiline=None, max_len
         rule = ("control characters other than tabs and line feeds" if multiline else
                 "control characters or line breaks (it is one line)")
         return "must not hold %s: %s at position %d" % (rule, _describe(found.group()), found.start())
+    if name in EXACT and value != value.strip():
+        return "must not start or end with white space (it is matched exactly)"
     if len(value) > max_length:
         return "is %d characters long; at most %d are allowed" % (len(value), max_length)
     return None
@@ -85,8 +91,8 @@ def _walk(spec, given, checked, where, problems):
         raw = given[name]
         if kind == "list" and option.get("elements") == "dict" and not (
                 isinstance(raw, list) and all(isinstance(item, dict) for item in raw)):
-            problems.append("%s must be a list of dictionaries%s" % (label, "" if isinstance(raw, list) else
-                                                                   ", not %s" % _type_name(raw)))
+            found = "" if isinstance(raw, list) else ", not %s" % _type_name(raw)
+            problems.append("%s must be a list of dictionaries%s" % (label, found))
         elif kind in _TEXT_TYPES:
             if isinstance(raw, _NOT_TEXT):
                 problems.append("%s must be a string, not %s" % (label, _type_name(raw)))

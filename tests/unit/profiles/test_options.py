@@ -72,6 +72,14 @@ def test_empty_and_blank():
     assert problems(description=" ") == ["description must not be blank"]
 
 
+def test_names_matched_exactly_have_no_white_space_around_them():
+    spec = dict(name=dict(type="str"), identifier=dict(type="str"), display_name=dict(type="str"))
+    given = dict(name="Agent notifications ", identifier=" com.example.p", display_name=" Agent ")
+    assert options.option_problems(spec, given, given) == [
+        "identifier must not start or end with white space (it is matched exactly)",
+        "name must not start or end with white space (it is matched exactly)"]
+
+
 def test_lengths():
     assert problems(display_name="x" * options.LINE_MAX) == []
     assert problems(display_name="x" * (options.LINE_MAX + 1)) == [
