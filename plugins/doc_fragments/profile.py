@@ -54,6 +54,15 @@ notes:
   - Runs on the controller (C(delegate_to=localhost)); signing needs the Python library C(cryptography).
   - The profile is checked against the key names, types, allowed values and macOS support of Apple's
     device-management schema before anything is written; every problem found is reported and nothing is written.
+  - Text options are checked as given, before anything is built or written. A dictionary, list or boolean given
+    for a text option is refused, not turned into its Python text. Control characters are refused (C0, DEL, C1,
+    and what XML cannot hold); free text (O(description) and rule comments) may hold tabs and line feeds, other
+    options are one line. Names and identifiers are at most 255 characters, free text and code requirements at
+    most 4096, paths at most 1024. An empty O(identifier) or O(display_name) is refused, and so is white space around
+    O(identifier) (an empty O(description) or O(organization) leaves the key out, as does not giving it).
+  - O(path) must be in an existing, writable directory and must not be a directory, a device or another special
+    file. Files read (an existing profile at O(path), certificates and keys) must be regular files of at most a few
+    megabytes. Each of these is checked in check mode too.
   - Output is deterministic. Keys are sorted and every C(PayloadUUID) is derived from its C(PayloadIdentifier)
     (UUIDv5), so a second run with the same options reports C(changed=false). A re-pushed profile replaces
     its payloads instead of adding new ones.

@@ -222,7 +222,7 @@ minimum_macos:
   sample: "13.0"
 problems:
   description: Every reason the profile was refused (nothing was written).
-  returned: failure, when the profile breaks the schema
+  returned: failure, when an option or the profile breaks a rule (see the notes)
   type: list
   elements: str
   sample: ["PayloadContent[0] (com.apple.system-extension-policy).AllowedSystemExtensions.N985MXSH8 is an invalid key:

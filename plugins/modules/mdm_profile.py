@@ -25,6 +25,18 @@ description:
   - O(state=absent) deletes the policy, which removes the profile from the Macs it was bound to.
   - The profile is checked to be a configuration profile before anything is sent. Generate it with
     M(macfleet.credsync.notification_profile) or M(macfleet.credsync.endpoint_security_profile).
+  - Every name is resolved before the first write. The policy, the template and its field, and the device group
+    (and the policy's existing bindings) are read first, so an unknown template, field or device group fails the
+    run with nothing written, and check mode predicts what a real run does.
+  - When a new policy was created and binding it to O(device_group) then fails, the policy is deleted again, and
+    the failure message says so; no run leaves a policy it created unbound. An answer lost after a write (an
+    error, a timeout or a spoiled answer once JumpCloud may have made the change) is settled by reading the
+    policy (or its bindings) back, never by sending the write again.
+  - Text options are checked before anything is read or sent. A dictionary, list or boolean is refused. Control
+    characters are refused (O(notes) may hold tabs and line feeds). O(name), O(template), O(template_field) and
+    O(device_group) must not be empty or start or end with white space (they are matched exactly), and are at most
+    255 characters; O(notes) is at most 4096. O(src) must be a
+    regular file of at most 4 MiB.
 extends_documentation_fragment:
   - macfleet.credsync.directory
 author:
@@ -154,6 +166,12 @@ bound:
   returned: with O(device_group)
   type: bool
   sample: true
+problems:
+  description: Every rule the module's options break (nothing was read or sent).
+  returned: failure, when an option breaks a rule
+  type: list
+  elements: str
+  sample: ["name must not hold control characters or line breaks (it is one line): a line feed at position 5"]
 """
 
 from ansible_collections.macfleet.credsync.plugins.module_utils._profiles.jumpcloud import DEFAULT_TEMPLATE

@@ -188,7 +188,7 @@ minimum_macos:
   sample: "10.15"
 problems:
   description: Every reason the profile was refused (nothing was written).
-  returned: failure, when the profile breaks the schema
+  returned: failure, when an option or the profile breaks a rule (see the notes)
   type: list
   elements: str
   sample: ["PayloadContent[0] (com.apple.notificationsettings).NotificationSettings[0].PreviewType is not supported on macOS

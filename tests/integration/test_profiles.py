@@ -288,7 +288,7 @@ REFUSALS = [
     (NOTIFICATIONS, {"apps": [{"bundle_id": "com.x.y", "preview_type": 0}]}, "PreviewType is not supported on macOS"),
     (NOTIFICATIONS, {"apps": [{"bundle_id": "com.x.y", "show_in_carplay": True}]}, "ShowInCarPlay is not supported on macOS"),
     (NOTIFICATIONS, {"apps": [{"bundle_id": "com.x.y"}, {"bundle_id": "com.x.y"}]}, "com.x.y is listed more than once"),
-    (NOTIFICATIONS, {"identifier": " "}, "PayloadIdentifier is invalid: must not be empty"),
+    (NOTIFICATIONS, {"identifier": " "}, "identifier must not be blank"),
     (NOTIFICATIONS, {"signing_certificate": "/nonexistent.pem"}, "parameters are required together"),
     (ENDPOINT, {"team_id": "n985mxsh85"}, "'n985mxsh85' is not an Apple team id"),
     (ENDPOINT, {"extension_bundle_id": "EndpointSecurity"}, "'EndpointSecurity' is not a bundle id"),
@@ -380,7 +380,7 @@ def test_a_key_of_another_certificate_is_refused(generate, tmp_path, out):
     first = make_pki(str(tmp_path), name="first")
     second = make_pki(str(tmp_path), name="second")
     result = generate(NOTIFICATIONS, signing_certificate=first.cert, signing_key=second.key)
-    assert result["failed"] and "does not belong to the signing certificate" in result["msg"]
+    assert result["failed"] and "does not belong to signing_certificate" in result["msg"]
     assert os.listdir(str(out)) == []
 
 
@@ -532,3 +532,73 @@ def test_upload_errors_send_nothing(upload_refusals, case):
     result, message = results[case], UPLOAD_REFUSALS[case][1]
     assert result["failed"] and message in result["msg"], result["msg"]
     assert policies == [] and writes == []
+
+
+# --- mdm_profile: every name resolved before the first write; no half-made policy (issue 10, point 6) --------------
+
+def test_an_unknown_device_group_leaves_no_policy(generate, upload, jumpcloud):
+    """Before the fix, the policy was created first and the group looked up after: the run failed and left a new
+    policy, bound to nothing. Check mode predicts the failure."""
+    src = generate(NOTIFICATIONS, name="n.mobileconfig")["path"]
+    for check in (True, False):
+        missing = upload(name="Fresh", src=src, device_group="Nobody's Macs", check=check)
+        assert missing["failed"] and "no JumpCloud device group has the id or name" in missing["msg"], missing
+        assert jumpcloud.app.policies.policies() == [] and jumpcloud.app.policies.writes == []
+
+
+def test_a_failed_binding_deletes_the_policy_it_just_made_and_a_re_run_converges(generate, upload, jumpcloud):
+    src = generate(NOTIFICATIONS, name="n.mobileconfig")["path"]
+    group = jumpcloud.app.policies.add_group("Engineering Macs")
+    jumpcloud.inject_fault("error", status=503, match=r"^POST /api/v2/policies/[0-9a-f]+/associations$")
+    failed = upload(name="Bound", src=src, device_group="Engineering Macs", timeout=2)
+    assert failed["failed"] and "was created, but binding it to device group Engineering Macs failed" in failed["msg"]
+    assert "the policy was deleted again, so nothing is left" in failed["msg"] and failed["changed"] is False
+    assert jumpcloud.app.policies.policies() == []
+    assert [write["operation"] for write in jumpcloud.app.policies.writes] == ["create", "delete"]
+    jumpcloud.clear_faults()
+    again = upload(name="Bound", src=src, device_group="Engineering Macs")
+    assert again["changed"] and again["action"] == "created" and again["bound"] is True
+    assert jumpcloud.app.policies.bound_groups(again["policy_id"]) == [group]
+
+
+def test_when_the_undo_fails_too_the_message_says_so_and_a_re_run_binds(generate, upload, jumpcloud):
+    src = generate(NOTIFICATIONS, name="n.mobileconfig")["path"]
+    group = jumpcloud.app.policies.add_group("Engineering Macs")
+    jumpcloud.inject_fault("error", status=503, match=r"^POST /api/v2/policies/[0-9a-f]+/associations$")
+    jumpcloud.inject_fault("error", status=503, match=r"^DELETE /api/v2/policies/[0-9a-f]+$")
+    failed = upload(name="Bound", src=src, device_group="Engineering Macs", timeout=2)
+    assert failed["failed"] and "deleting the policy again failed too" in failed["msg"] and failed["changed"] is True
+    (policy,) = jumpcloud.app.policies.policies()
+    assert failed["policy_id"] == policy["id"] and jumpcloud.app.policies.bound_groups(policy["id"]) == []
+    jumpcloud.clear_faults()
+    checked = upload(name="Bound", src=src, device_group="Engineering Macs", check=True)
+    assert checked["changed"] and checked["action"] == "unchanged" and checked["bound"] is True
+    again = upload(name="Bound", src=src, device_group="Engineering Macs")
+    assert again["changed"] and again["action"] == "unchanged" and again["policy_id"] == policy["id"]
+    assert jumpcloud.app.policies.bound_groups(policy["id"]) == [group]
+    assert upload(name="Bound", src=src, device_group="Engineering Macs")["changed"] is False
+
+
+@pytest.mark.parametrize("fault", ["error", "malformed", "reset"])
+def test_a_create_whose_answer_is_lost_is_read_back_not_sent_twice(generate, upload, jumpcloud, fault):
+    src = generate(NOTIFICATIONS, name="n.mobileconfig")["path"]
+    jumpcloud.inject_fault(fault, status=500, phase="after", count=1, match=r"^POST /api/v2/policies$")
+    created = upload(name="Lost answer", src=src, timeout=2)
+    assert not created.get("failed") and created["action"] == "created", created
+    (policy,) = jumpcloud.app.policies.policies()
+    assert created["policy_id"] == policy["id"]
+    assert [write["operation"] for write in jumpcloud.app.policies.writes] == ["create"]
+    assert upload(name="Lost answer", src=src)["changed"] is False
+
+
+def test_a_template_that_needs_another_field_is_refused_before_the_create(generate, upload, jumpcloud):
+    jumpcloud.app.policies.add_template("two_required", [
+        {"name": "payload", "displayType": "file", "label": "Profile", "required": True, "readOnly": False,
+         "sensitive": False, "position": 1},
+        {"name": "scope", "displayType": "text", "label": "Scope", "required": True, "readOnly": False,
+         "sensitive": False, "position": 2}])
+    src = generate(NOTIFICATIONS, name="n.mobileconfig")["path"]
+    for check in (True, False):
+        refused = upload(name="Two", src=src, template="two_required", check=check)
+        assert refused["failed"] and "also requires config field scope" in refused["msg"]
+    assert jumpcloud.app.policies.writes == []

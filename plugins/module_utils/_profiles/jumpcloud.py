@@ -81,10 +81,12 @@ class JumpCloudProfilePolicies:
         return self.client.request("GET", "/api/v2/policies/" + found["id"]) if found else None
 
     def create(self, name, template_id, values, notes=None):
+        """The new policy as JumpCloud answers it, or None when the answer was spoiled after a 2xx (the
+        policy was then made: the caller reads it back by name rather than sending the POST again)."""
         body = {"name": name, "template": {"id": template_id}, "values": values}
         if notes is not None:
             body["notes"] = notes
-        return self.client.request("POST", "/api/v2/policies", body=body)
+        return self.client.request("POST", "/api/v2/policies", body=body, write=True)
 
     def update(self, policy_id, name, values, notes=None):
         body = {"name": name, "values": values}

@@ -16,9 +16,9 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import hashlib
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
-from . import schema, signing, writer
+from . import options, schema, signing, writer
 from .validators import ProfileError
 
 COMMON_SPEC = dict(
@@ -51,8 +51,8 @@ class ProfileModule:
         spec.update(argument_spec)
         for name, value in defaults.items():  # per-module defaults of common options (identifier, ...)
             spec[name] = dict(spec[name], default=value)
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                                    required_together=[("signing_certificate", "signing_key")])
+        self.module = options.CheckedModule(spec, "nothing written: %s", argument_spec=spec, supports_check_mode=True,
+                                            required_together=[("signing_certificate", "signing_key")])
         self.params = self.module.params
         self.build = build
 
@@ -78,12 +78,14 @@ class ProfileModule:
         return content, certificate == signer.certificate_der
 
     def _apply(self, path):
-        """Build, check, compare and (unless in check mode) write; every step may raise ProfileError."""
+        """Check the target, build, check, compare and (unless in check mode) write; every step may raise
+        ProfileError, and all but the last write nothing. (The options were checked as the module started.)"""
+        writer.check_target(path)
         profile = self.build(self.params)
         report = schema.validate_profile(profile)
         content = writer.serialize(profile)
         signer = self._signer()
-        existing, mode = writer.read(path)
+        existing, mode = writer.read(path, "path")
         current, same_form = self._current(existing, signer)
         same = same_form and current == content
         changed = not same or mode != writer.MODE

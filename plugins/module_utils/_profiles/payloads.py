@@ -144,6 +144,8 @@ def _top(params, payloads):
 
 def notification_profile(params):
     """The notifications profile from notification_profile's options."""
+    if not params["apps"]:
+        raise validators.ProfileError("apps is empty: list at least one app (leave apps out for the JumpCloud tray app)")
     return _top(params, [(schema.NOTIFICATIONS.payload_type, notification_settings(params["apps"]), "Notifications")])
 
 
@@ -153,6 +155,11 @@ def endpoint_security_profile(params):
     team = params["team_id"]
     extension = params["extension_bundle_id"]
     payloads = []
+    empty = [name for name, part in (("extension_types", "system_extension"), ("login_item_rules", "login_items"))
+             if params[part] and params.get(name) == []]
+    if empty:
+        raise validators.ProfileError(["%s is empty: leave it out for the default, or switch the part off" % name
+                                       for name in empty])
     if params["system_extension"]:
         payloads.append((schema.SYSTEM_EXTENSIONS.payload_type, system_extension_policy(
             team, [extension], params["extension_types"], params.get("allow_user_overrides")), "System Extensions"))

@@ -308,6 +308,9 @@ def _walk(value, key, path, report):
     if key.choices is not None and value not in key.choices:
         report.problem(path, "must be one of %s, not %r" % (", ".join(str(choice) for choice in key.choices), value))
         return
+    if key.kind == STRING and validators.plist_text(value):  # a plist cannot carry it: the check would not help
+        report.problem(path, "is invalid: %s" % validators.plist_text(value))
+        return
     problem = key.check(value) if key.check else None
     if problem:
         report.problem(path, "is invalid: %s" % problem)

@@ -18,7 +18,10 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import hashlib
 import traceback
 
+from . import files
 from .validators import ProfileError
+
+MAX_PEM_SIZE = 1024 * 1024  # certificates, chains and keys: a few kilobytes each
 
 try:
     from cryptography import x509
@@ -192,42 +195,56 @@ def open_signed(der):
 
 
 def _read(path, what):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        raise ProfileError("cannot read the %s %s: %s" % (what, path, exc.strerror or exc))
+    data, _mode = files.read(path, what, limit=MAX_PEM_SIZE)
+    if data is None:
+        raise ProfileError("%s %s does not exist" % (what, path))
+    return data
 
 
-def _certificates(data, path):
+def _certificates(data, path, what):
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificates(data)
         return [x509.load_der_x509_certificate(data)]
     except ValueError:
-        raise ProfileError("%s holds no readable X.509 certificate (PEM or DER)" % path)
+        raise ProfileError("%s %s holds no readable X.509 certificate (PEM or DER)" % (what, path))
 
 
 class Signer:
-    """A certificate and its private key (RSA or EC), loaded and matched once; signs with SHA-256."""
+    """A certificate and its private key (RSA or EC), loaded and matched once; signs with SHA-256.
+
+    Every refusal names the option (signing_certificate, signing_key, signing_key_passphrase,
+    signing_chain) and never the passphrase.
+    """
 
     def __init__(self, certificate_path, key_path, passphrase=None, chain_path=None):
-        self.certificate = _certificates(_read(certificate_path, "signing certificate"), certificate_path)[0]
-        self.chain = _certificates(_read(chain_path, "certificate chain"), chain_path) if chain_path else []
-        key_data = _read(key_path, "signing key")
+        self.certificate = _certificates(_read(certificate_path, "signing_certificate"), certificate_path,
+                                         "signing_certificate")[0]
+        self.chain = (_certificates(_read(chain_path, "signing_chain"), chain_path, "signing_chain")
+                      if chain_path else [])
+        key_data = _read(key_path, "signing_key")
+        if b"-----BEGIN" not in key_data or b"PRIVATE KEY-----" not in key_data:
+            raise ProfileError("signing_key %s is not a PEM private key (no -----BEGIN ... PRIVATE KEY----- block)"
+                               % key_path)
         try:
-            self.key = serialization.load_pem_private_key(key_data, passphrase.encode("utf-8") if passphrase else None)
+            secret = passphrase.encode("utf-8") if passphrase else None
+        except UnicodeError:
+            raise ProfileError("signing_key_passphrase cannot be encoded as UTF-8")
+        try:
+            self.key = serialization.load_pem_private_key(key_data, secret)
         except TypeError:
-            raise ProfileError("the signing key %s is encrypted: give signing_key_passphrase" % key_path
-                               if not passphrase else "the signing key %s is not encrypted: drop signing_key_passphrase" % key_path)
+            raise ProfileError("signing_key %s is encrypted: give signing_key_passphrase" % key_path
+                               if not passphrase else
+                               "signing_key %s is not encrypted: drop signing_key_passphrase" % key_path)
         except (ValueError, UnsupportedAlgorithm):
-            raise ProfileError("cannot load the signing key %s (a PEM private key; is the passphrase right?)" % key_path)
+            raise ProfileError("signing_key %s cannot be loaded: a damaged PEM private key%s" % (
+                key_path, ", or signing_key_passphrase is wrong" if passphrase else ""))
         if not isinstance(self.key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise ProfileError("the signing key must be RSA or EC")
+            raise ProfileError("signing_key %s must be an RSA or EC key" % key_path)
         public = serialization.PublicFormat.SubjectPublicKeyInfo
         if (self.key.public_key().public_bytes(serialization.Encoding.DER, public)
                 != self.certificate.public_key().public_bytes(serialization.Encoding.DER, public)):
-            raise ProfileError("the signing key does not belong to the signing certificate %s" % certificate_path)
+            raise ProfileError("signing_key %s does not belong to signing_certificate %s" % (key_path, certificate_path))
         self.certificate_der = self.certificate.public_bytes(serialization.Encoding.DER)
 
     def sign(self, content):

@@ -25,9 +25,14 @@ class ProfileError(Exception):
 
 # Apple: a bundle id holds only A-Z, a-z, 0-9, hyphen and period; we also ask for the reverse-DNS
 # form (two components or more, none empty) that every real bundle id has.
-_BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_TEAM_ID = re.compile(r"^[A-Z0-9]{10}$")
-_UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+# \Z, not $: $ also matches before a final line feed, which would let "com.example.app\n" through.
+_BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
+_TEAM_ID = re.compile(r"^[A-Z0-9]{10}\Z")
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\Z")
+# Characters no profile string may hold: what XML 1.0 (so an XML plist) cannot carry (most C0 controls,
+# lone surrogates, U+FFFE/U+FFFF), DEL and the C1 controls (invisible, never meant), and the carriage
+# return, which plistlib silently turns into a line feed. Tabs and line feeds are kept.
+CONTROL_CHARACTERS = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Alert styles by name, as the modules take them; the integers are Apple's AlertType values.
 ALERT_TYPES = {"none": 0, "banner": 1, "alert": 2}
 
@@ -48,6 +53,13 @@ def team_id(value):
 def payload_uuid(value):
     if not _UUID.match(value):
         return "%r is not a UUID" % value
+    return None
+
+
+def plist_text(value):
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        return "holds the control character U+%04X at position %d" % (ord(found.group()), found.start())
     return None
 
 

@@ -14,17 +14,26 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import os
 import plistlib
+import stat
 import tempfile
 
-from . import signing
+from . import files, signing
 from .validators import ProfileError
 
 MODE = 0o644
+MAX_FILE_SIZE = files.MAX_FILE_SIZE
 
 
 def serialize(profile):
-    """XML plist bytes; keys sorted, so the same dictionary always gives the same bytes."""
-    return plistlib.dumps(profile, fmt=plistlib.FMT_XML, sort_keys=True)
+    """XML plist bytes; keys sorted, so the same dictionary always gives the same bytes.
+
+    The schema check refuses what a plist cannot hold first; this is the last guard, so that
+    plistlib's own refusal (a control character, an unsupported type) is a ProfileError, not a traceback.
+    """
+    try:
+        return plistlib.dumps(profile, fmt=plistlib.FMT_XML, sort_keys=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ProfileError("the profile cannot be written as a property list: %s" % exc)
 
 
 def load(data):
@@ -56,19 +65,44 @@ def unwrap(data):
 def as_text(data):
     """A profile's plist as XML text, for diffs (a binary plist is converted)."""
     if data.lstrip().startswith(b"bplist"):
-        data = serialize(plistlib.loads(data))
+        try:
+            data = serialize(plistlib.loads(data))
+        except Exception:  # pylint: disable=broad-except  # plistlib raises several types for bad input
+            return "(a binary file that is not a readable property list)\n"
     return data.decode("utf-8", "replace")
 
 
-def read(path):
-    """The file's bytes and mode, or (None, None) when it does not exist."""
+def read(path, what="", limit=MAX_FILE_SIZE):
+    """The file's bytes and mode, or (None, None) when it does not exist (files.read)."""
+    return files.read(path, what, limit)
+
+
+def check_target(path, what="path"):
+    """Raise ProfileError unless `path` can be written by write_atomic: its directory exists and is writable,
+    and the path is not a directory, a device or another special file (a rename would replace it).
+
+    Run before anything else, in check mode too, so that check mode predicts a refusal a real run would meet.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ProfileError("%s %s: directory %s %s" % (
+            what, path, directory, "is not a directory" if os.path.exists(directory) else "does not exist"))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ProfileError("%s %s: directory %s is not writable" % (what, path, directory))
     try:
-        with open(path, "rb") as handle:
-            return handle.read(), os.stat(path).st_mode & 0o7777
+        info = os.lstat(path)
     except FileNotFoundError:
-        return None, None
+        return
     except (IOError, OSError) as exc:
-        raise ProfileError("cannot read %s: %s" % (path, exc.strerror or exc))
+        raise ProfileError("%s %s: %s" % (what, path, exc.strerror or exc))
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            info = os.stat(path)
+        except OSError:
+            return  # a dangling link is replaced, as a missing file is created
+    if not stat.S_ISREG(info.st_mode):
+        raise ProfileError("%s %s exists and is not a regular file: give the path of a profile file"
+                           % (what, path))
 
 
 def write_atomic(path, data, mode=MODE):

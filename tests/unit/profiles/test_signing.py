@@ -83,7 +83,7 @@ def test_encrypted_keys(tmp_path):
     assert signing.open_signed(der)[0] == CONTENT
     with pytest.raises(ProfileError, match="is encrypted: give signing_key_passphrase"):
         signing.Signer(pki.cert, pki.key)
-    with pytest.raises(ProfileError, match="is the passphrase right") as raised:
+    with pytest.raises(ProfileError, match="signing_key_passphrase is wrong") as raised:
         signing.Signer(pki.cert, pki.key, passphrase="Wrong-Pass-2")
     assert "Wrong-Pass-2" not in str(raised.value)
     plain = make_pki(str(tmp_path), name="plain")
@@ -94,14 +94,29 @@ def test_encrypted_keys(tmp_path):
 def test_wrong_inputs(tmp_path):
     first = make_pki(str(tmp_path), name="first")
     second = make_pki(str(tmp_path), name="second")
-    with pytest.raises(ProfileError, match="does not belong to the signing certificate"):
+    with pytest.raises(ProfileError, match="signing_key .* does not belong to signing_certificate"):
         signing.Signer(first.cert, second.key)
-    with pytest.raises(ProfileError, match="cannot read the signing key"):
+    with pytest.raises(ProfileError, match="signing_key .*missing.key does not exist"):
         signing.Signer(first.cert, os.path.join(str(tmp_path), "missing.key"))
-    with pytest.raises(ProfileError, match="holds no readable X.509 certificate"):
+    with pytest.raises(ProfileError, match="signing_certificate .* holds no readable X.509 certificate"):
         signing.Signer(first.key, first.key)
-    with pytest.raises(ProfileError, match="cannot load the signing key"):
+    with pytest.raises(ProfileError, match="signing_key .* is not a PEM private key"):
         signing.Signer(first.cert, first.cert)
+    with pytest.raises(ProfileError, match="signing_chain .* holds no readable X.509 certificate"):
+        signing.Signer(first.cert, first.key, chain_path=first.key)
+    damaged = tmp_path / "damaged.key"
+    text = open(first.key).read().splitlines()
+    damaged.write_text("\n".join(text[:3] + text[-1:]) + "\n")
+    with pytest.raises(ProfileError, match="signing_key .* cannot be loaded: a damaged PEM private key"):
+        signing.Signer(first.cert, str(damaged))
+    with pytest.raises(ProfileError, match="signing_key /dev/null is not a regular file"):
+        signing.Signer(first.cert, "/dev/null")
+    with pytest.raises(ProfileError, match="cannot read signing_certificate"):
+        signing.Signer(str(tmp_path), first.key)
+    huge = tmp_path / "huge.pem"
+    huge.write_bytes(b"-" * (signing.MAX_PEM_SIZE + 1))
+    with pytest.raises(ProfileError, match="signing_certificate .*huge.pem is .* bytes, more than"):
+        signing.Signer(str(huge), first.key)
 
 
 def test_der_certificates_are_read(tmp_path):
