@@ -90,9 +90,10 @@ options:
         the one that run set. A re-run after such a run thus converges.
       - Whatever this says, a refusal for a user whose password changed during this run (since it was read) is
         reported C(set).
-      - V(0) turns this off (such a refusal is a failure).
+      - This is a judgement, bounded by the window - the directory cannot tell which of the user's recent passwords
+        it matched, nor who set the last one. Keep it short; V(0) turns it off (such a refusal is a failure).
     type: int
-    default: 1440
+    default: 60
   temporary:
     description: Expire the new password, so the user must choose their own at next login.
     type: bool
@@ -288,7 +289,7 @@ def main():
         temporary=dict(type="bool", default=False),
         unlock=dict(type="bool", default=False),
         bulk=dict(type="bool", default=False),
-        already_set_within=dict(type="int", default=1440),
+        already_set_within=dict(type="int", default=60),
     )
     dm = DirectoryModule(spec, secret_options=("password",), provider_options={"jumpcloud": ("bulk",)},
                          supports_check_mode=True, preflight=password_problems,

@@ -433,6 +433,23 @@ def test_a_write_never_made_while_unanswered_is_unknown_and_says_what_to_do(jc):
     assert result["results"][0]["outcome"] == "failed" and "maxHistory" in result["results"][0]["msg"]
 
 
+def test_a_lost_answer_and_an_unreadable_user_is_unknown_then_a_rerun_converges(jc):
+    """The PUT is made but answered 502, and the user cannot be read back: unknown, said so, nothing sent again.
+    The re-run is refused by the history rule for a password set minutes ago: already_set, not failed."""
+    max_ = jc.user()
+    password = jc.password()
+    jc.sim.inject_fault("error", status=502, phase="after", count=1, match="^PUT ")
+    jc.sim.inject_fault("error", status=503, match=r"^GET /api/systemusers/[0-9a-f]{24}$")
+    result = jc.run("directory_password", {"user": max_.username, "password": password, "retries": 1}, rc=2)
+    assert result["outcome"] == "unknown" and not result["changed"], result
+    assert_failed(result, "HTTP 502", "reading the user back failed too", "may or may not be set", "directory_user_info")
+    assert jc.count(PUT) == 1 and jc.sim.write_count(max_.id) == 1 and jc.sim.check_password(max_.id, password)
+    jc.sim.reset_controls()
+    result = jc.run("directory_password", {"user": max_.username, "password": password}, rc=0)
+    assert result["outcome"] == "already_set" and not result["changed"] and "minutes ago" in result["note"]
+    assert jc.sim.write_count(max_.id) == 1
+
+
 # --- connection and credentials -----------------------------------------------------------------
 
 def test_wrong_api_key_names_the_problem_not_the_key(jc):

@@ -48,9 +48,9 @@ class UnknownOutcome(DirectoryError):
     outcome = "unknown"
 
 
-UNKNOWN_ADVICE = ("check the user with directory_user_info (password_date) and run again: a run that the directory "
-                  "refuses as a recent password, for a user whose password was set within already_set_within, "
-                  "reports already_set")
+UNKNOWN_ADVICE = ("check the user with directory_user_info (password_date) and run again soon with the same password: "
+                  "if this run set it, the directory refuses it as a recent password and, the password being set "
+                  "within already_set_within, the user is reported already_set")
 
 
 class PolicyViolation(DirectoryError):

@@ -374,8 +374,9 @@ class JumpCloudDirectory:
     # -- writes ---------------------------------------------------------------------------
     # A write whose answer is lost (AmbiguousWrite) is never sent again as is: the user is read back and
     # compared with what was read before the write (password_date for a password). Changed: done. Unchanged
-    # after a definite answer (a 5xx, a reset connection): it was not made, so it is sent once more. Unchanged
-    # while the server may still be at it (no answer in time), or unreadable: the outcome is unknown, said so.
+    # after a definite answer (a 5xx, a reset connection, a spoiled 200): it was not made, so it is sent again
+    # (at most `retries` times, each after such a read back). Unchanged while the server may still be at it
+    # (no answer in time; read again for up to `timeout` seconds), or unreadable: the outcome is unknown, said so.
     already_set_within = 0  # seconds: see _refused_password
 
     def _read_user(self, user_id):
@@ -491,8 +492,9 @@ class JumpCloudDirectory:
                 "minutes ago (%s), within already_set_within: taken as set by an earlier run; if it was not, give "
                 "a new password" % (max(0, age) // 60, stamp))}
         raise DirectoryError("%s (the password was last set at %s%s)" % (
-            exc, stamp or "an unknown time", "; an earlier run that set it more than already_set_within ago is not "
-            "taken as having set it: give a new password" if stamp else ""), exc.status)
+            exc, stamp or "an unknown time", "; a password set longer than already_set_within ago is not taken as "
+            "set by an earlier run: give a new password, or raise already_set_within if that run set it" if stamp
+            else ""), exc.status)
 
     def _settled_write(self, user, action, settled, result):
         """POST .../{action} (expire, unlock); after a lost answer, sent again only if a read back shows it not made.
