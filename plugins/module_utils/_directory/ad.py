@@ -395,7 +395,6 @@ class ADDirectory:
                 return
             except AmbiguousWrite as again:
                 exc = again
-        return
 
     def set_password(self, user, password, temporary=False):
         """Replace unicodePwd; temporary: pwdLastSet=0 in the same change, so the user must choose a new one at logon.
