@@ -117,7 +117,7 @@ options:
         and jitter; a C(Retry-After) header is honoured. V(0) or more.
       - A write is retried as is only when it cannot have been made (429, a connection never made). A write whose
         answer is lost - a 5xx, a reset connection, no answer in time, a spoiled answer - is never sent again
-        blindly: the user is read back (JumpCloud's C(password_date), AD's C(pwdLastSet), compared with what was
+        blindly; the user is read back (JumpCloud's C(password_date), AD's C(pwdLastSet), compared with what was
         read before the write). Changed means done; unchanged after a definite answer means not made, and it is
         sent once more; otherwise the user's C(outcome) is C(unknown), with a message saying what to do.
       - With O(provider=ad), attempts to connect again when the domain controller cannot be reached; after a lost
@@ -152,10 +152,10 @@ options:
       - A user that cannot be found, or whose password breaks the policy, is known before anything is written;
         then nothing is written at all.
     type: bool
+    default: false
 notes:
   - The same user given twice in a list - twice by name, by username and by email, by id and by name - is found
     before anything is written. M(macfleet.credsync.directory_password) refuses the run naming both identifiers;
     M(macfleet.credsync.directory_unlock) and M(macfleet.credsync.directory_user_info) work on the user once and
     answer the later identifier with C(same_as).
-    default: false
 """

@@ -30,7 +30,7 @@ description:
     (unless O(fail_fast=true)). With O(provider=ad) it binds once and works over that one LDAP connection, looking
     users up a hundred per search.
   - Every new password is first checked by the collection's one password validator (the rules every Mac store
-    takes: not empty or blank, no line break, NUL or other control character, at most 127 bytes of UTF-8, a
+    takes - not empty or blank, no line break, NUL or other control character, at most 127 bytes of UTF-8, a
     string), in check mode too and before the directory is contacted; a refusal names the option (in the list form
     C(passwords[N].password) and the user) and every broken rule, never the value.
   - The same user given twice (by username and email, by id and name, twice by name) fails the run before anything
@@ -40,9 +40,10 @@ description:
   - A write whose answer is lost (a 5xx, a reset connection, no answer in time, a spoiled answer, a bulk job whose
     results cannot be read) is never sent again blindly. The user is read back and compared with what was read
     before the write (C(password_date); with O(provider=ad) C(pwdLastSet)), and each user's RV(results[].outcome)
-    says what became of it - C(set), C(already_set), C(failed) (not set) or C(unknown) (it may or may not be set:
+    says what became of it - C(set), C(already_set), C(failed) (not set) or C(unknown) (it may or may not be set -
     the message says what to do, and a warning is given). Changed after the write means set; unchanged after a
-    definite answer (a 5xx, a reset) means not made, and it is sent once more.
+    definite answer (a 5xx, a reset) means not made, and it is sent again (at most O(retries) times, each after such
+    a read back).
 extends_documentation_fragment:
   - macfleet.credsync.directory
   - macfleet.credsync.directory.users
@@ -217,7 +218,7 @@ outcome:
     - V(set) - set by this run (also when an answer was lost and reading the user back showed it set);
       V(already_set) - refused by the history rule as the user's recent password, set within O(already_set_within)
       (a warning says so); V(failed) - not set; V(unknown) - the answer was lost and reading the user back could
-      not tell: it may or may not be set (the message says what to do).
+      not tell, so it may or may not be set (the message says what to do).
     - V(set) with the task failed means the password was set but a later step (expiring it, unlocking) failed.
   returned: always, with O(user)
   type: str

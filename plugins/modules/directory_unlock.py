@@ -21,7 +21,7 @@ description:
   - Unlocking does not clear an expired password.
   - An account named twice (by username and by email, say) is unlocked once; the later identifier's result says
     C(same_as).
-  - An unlock whose answer is lost is not sent again blindly: the user is read back, and it is sent once more only
+  - An unlock whose answer is lost is not sent again blindly; the user is read back, and it is sent once more only
     when the account is still locked (unlocking twice changes nothing more).
 extends_documentation_fragment:
   - macfleet.credsync.directory
