@@ -39,8 +39,9 @@ description:
     O(already_set_within)). Check mode resolves the users and checks the policy, and sends nothing.
   - A write whose answer is lost (a 5xx, a reset connection, no answer in time, a spoiled answer, a bulk job whose
     results cannot be read) is never sent again blindly. The user is read back and compared with what was read
-    before the write (C(password_date); with O(provider=ad) C(pwdLastSet)), and each user's RV(results[].outcome)
-    says what became of it - C(set), C(already_set), C(failed) (not set) or C(unknown) (it may or may not be set -
+    before the write (C(password_date); with O(provider=ad) C(pwdLastSet)), and each user's RV(outcome) (in the
+    list form, each entry of RV(results)) says what became of it - C(set), C(already_set), C(failed) (not set) or
+    C(unknown) (it may or may not be set -
     the message says what to do, and a warning is given). Changed after the write means set; unchanged after a
     definite answer (a 5xx, a reset) means not made, and it is sent again (at most O(retries) times, each after such
     a read back).
@@ -117,7 +118,7 @@ options:
       - Users are resolved and the policy is checked first, as without it; a refused user is never sent. A job answered
         429 is sent again. A job answered 5xx, left unanswered, answered with no job id, or whose results cannot be
         read is resolved user by user by reading them back, as for one user; those not set after a definite answer
-        are sent once more, in a new job.
+        are sent again in a new job (at most O(retries) times).
       - With O(fail_fast=true), jobs not yet sent are skipped once a job reports a failed user.
     type: bool
     default: false

@@ -654,8 +654,8 @@ class JumpCloudDirectory:
                 results.extend(page)
                 if len(page) < PAGE or len(results) >= count:
                     break
-            if len(results) >= count and all(isinstance(result, dict) and result.get("status") in _BULK_DONE
-                                              for result in results):
+            finished = all(isinstance(result, dict) and result.get("status") in _BULK_DONE for result in results)
+            if len(results) >= count and finished:
                 return results
             if time.monotonic() - started + delay > limit:
                 raise DirectoryError("bulk job %s still under way after %ss; the change may have been made" % (
