@@ -155,7 +155,9 @@ def test_each_user_is_reported_as_it_ended_and_a_rerun_converges(request, fault_
                         done_but_not_set=done_but_not_set, unknown=unknown)
     assert hits >= 1, "the fault never fired: %s" % name
     text = repr(first) + repr(second)
-    assert "Traceback" not in text and not first.get("exception"), first
+    # ansible-core 2.19+ puts this placeholder in every failed result whose module sent no traceback.
+    assert "Traceback (most recent call last)" not in text and first.get("exception") in (
+        None, "(traceback unavailable)"), first
     for secret in scenario.secrets():
         assert secret not in text and secret not in output, name
     assert (set_but_failed, done_but_not_set) == (0, 0), (details, first)

@@ -621,6 +621,23 @@ def test_the_same_user_twice_is_refused_before_any_write_and_unlocked_once(jc):
     assert not jc.sim.user_state(ann.id)["account_locked"]
 
 
+def test_a_lost_unlock_answer_is_read_back_or_unknown(jc):
+    """An unlock answered 500 after it was made: read back, done, not sent again. With the read back failing too,
+    the outcome is unknown, and said so."""
+    quinn, rose = jc.user(locked=True), jc.user(locked=True)
+    jc.sim.inject_fault("error", status=500, phase="after", count=1, match="^POST /api/systemusers/[0-9a-f]+/unlock")
+    result = jc.run("directory_unlock", {"user": quinn.username}, rc=0)
+    assert result["changed"] and result["outcome"] == "unlocked" and jc.count(UNLOCK) == 1
+    assert not jc.sim.user_state(quinn.id)["account_locked"]
+    jc.sim.reset_controls()
+    jc.sim.inject_fault("error", status=500, phase="after", count=1, match="^POST /api/systemusers/[0-9a-f]+/unlock")
+    jc.sim.inject_fault("error", status=503, match=r"^GET /api/systemusers/[0-9a-f]{24}$")
+    result = jc.run("directory_unlock", {"users": [rose.username], "retries": 1}, rc=2)
+    entry = result["results"][0]
+    assert entry["outcome"] == "unknown" and "may or may not be done" in entry["msg"] and jc.count(UNLOCK) == 1
+    assert result["summary"]["unknown"] == 1
+
+
 # --- directory_user_info ------------------------------------------------------------------------
 
 def test_user_info_facts_of_one_user(jc):

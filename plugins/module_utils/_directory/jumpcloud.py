@@ -400,9 +400,10 @@ class JumpCloudDirectory:
                 found[user_id] = (bool(settled(record)), record)
                 if found[user_id][0]:
                     waiting.remove(user_id)
-            if not pending or not waiting or time.monotonic() - started + delay > self.client.timeout:
+            left = self.client.timeout - (time.monotonic() - started)
+            if not pending or not waiting or left <= 0:
                 break
-            time.sleep(delay)
+            time.sleep(min(delay, left))  # the last look is at the end of the wait
             delay = min(delay * 2, 2.0)
         return found
 
@@ -515,7 +516,8 @@ class JumpCloudDirectory:
                     if done:
                         return
                     if done is None:
-                        raise DirectoryError("%s; reading the user back failed too: %s" % (story, state))
+                        raise UnknownOutcome("%s; reading the user back failed too (%s): it may or may not be done; "
+                                             "check the user with directory_user_info and run again" % (story, state))
                     story += "; read back: not made"
                     if attempt == self.client.retries:
                         raise DirectoryError(story, exc.status)
