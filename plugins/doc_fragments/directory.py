@@ -25,6 +25,9 @@ options:
     description:
       - A JumpCloud API key (sent as C(x-api-key)). If not set, the environment variable C(JUMPCLOUD_API_KEY) is used.
       - Mutually exclusive with O(client_id).
+      - Sent in an HTTP header, so a line break (a YAML C(|) block ends with one; use C(|-)), another control
+        character or a character outside latin-1 is refused, naming the option and never the value. The same holds
+        for O(client_id), O(client_secret) and O(org_id).
     type: str
   client_id:
     description: Client id of a JumpCloud service account (OAuth2 client credentials); the token is fetched once per run.
@@ -43,7 +46,11 @@ options:
     choices: [us, eu, in]
     default: us
   base_url:
-    description: API root (for example C(https://console.jumpcloud.com)); overrides O(region).
+    description:
+      - API root (for example C(https://console.jumpcloud.com)); overrides O(region).
+      - Must be an C(https://) (or C(http://)) URL with a host and nothing after the path; anything else (no scheme,
+        C(ftp://), a broken IPv6 literal, a port out of range) is refused before anything is sent.
+      - An C(http://) URL with O(validate_certs=true) puts a warning in the result - nothing is encrypted.
     type: str
   oauth_token_url:
     description: OAuth2 token endpoint for O(client_id); defaults to JumpCloud's.
@@ -75,7 +82,10 @@ options:
     type: str
     aliases: [bind_dn]
   bind_password:
-    description: With O(provider=ad), the service account's password. Required with O(provider=ad).
+    description:
+      - With O(provider=ad), the service account's password. Required with O(provider=ad).
+      - A line break or another control character in it, or in O(bind_user), O(server) or O(base_dn), is refused
+        before connecting.
     type: str
   base_dn:
     description:
@@ -90,33 +100,43 @@ options:
     description:
       - A PEM CA bundle to verify the server with (for a TLS-inspecting proxy, say).
       - With O(provider=ad), the CA that issued the domain controller's certificate (an enterprise CA, typically).
+      - A path that does not exist (or, with O(provider=ad), is not a file) is refused before anything is sent.
     type: path
   timeout:
     description:
-      - Seconds to wait for each answer. A call with its retries gives up after O(timeout) x (O(retries) + 1).
+      - Seconds to wait for each answer, at least V(1). A call with its retries gives up after O(timeout) x
+        (O(retries) + 1).
+      - After a write whose answer was lost while the server may still be at it, also how long the user is read back
+        for before its outcome is reported C(unknown).
       - With O(provider=ad), also the time allowed to connect.
     type: int
     default: 30
   retries:
     description:
-      - Retries of a call answered 429, 500, 502, 503 or 504, or not answered in time, with exponential backoff
-        and jitter; a C(Retry-After) header is honoured.
-      - A write not answered in time is not sent again (it may have been made, and a password sent twice is refused
-        by the history rule); that user fails with a message saying so.
-      - With O(provider=ad), attempts to connect again when the domain controller cannot be reached; LDAP operations
-        are not repeated.
+      - Retries of a read answered 429, 500, 502, 503 or 504, or not answered in time, with exponential backoff
+        and jitter; a C(Retry-After) header is honoured. V(0) or more.
+      - A write is retried as is only when it cannot have been made (429, a connection never made). A write whose
+        answer is lost - a 5xx, a reset connection, no answer in time, a spoiled answer - is never sent again
+        blindly; the user is read back (JumpCloud's C(password_date), AD's C(pwdLastSet), compared with what was
+        read before the write). Changed means done; unchanged after a definite answer means not made, and it is
+        sent once more; otherwise the user's C(outcome) is C(unknown), with a message saying what to do.
+      - With O(provider=ad), attempts to connect again when the domain controller cannot be reached; after a lost
+        answer to a modify, the connection is made again before the user is read back.
     type: int
     default: 3
   max_concurrency:
     description:
       - Users worked on at once in the list form (one HTTP session, pooled connections).
       - With O(provider=ad), users are worked on one after another over the run's one LDAP connection.
+      - At least V(1).
     type: int
     default: 8
 notes:
   - Runs on the controller (C(delegate_to=localhost)) and needs the Python library C(requests) (JumpCloud) or
     C(ldap3) (Active Directory).
   - Secrets (API key, client secret, bind password, passwords) are never logged, returned or shown in errors.
+  - Every option is checked before the directory is first contacted; a bad one fails the run naming the option and
+    the rule, with nothing sent.
   - With O(provider=ad), Python 3.13 verifies certificates strictly; a certificate without an Authority Key Identifier,
     such as the one Samba makes for itself, is refused.
 requirements:
@@ -133,4 +153,9 @@ options:
         then nothing is written at all.
     type: bool
     default: false
+notes:
+  - The same user given twice in a list - twice by name, by username and by email, by id and by name - is found
+    before anything is written. M(macfleet.credsync.directory_password) refuses the run naming both identifiers;
+    M(macfleet.credsync.directory_unlock) and M(macfleet.credsync.directory_user_info) work on the user once and
+    answer the later identifier with C(same_as).
 """

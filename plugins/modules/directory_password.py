@@ -29,8 +29,22 @@ description:
     O(max_concurrency) users at once; each user gets a result, and one failing user does not stop the others
     (unless O(fail_fast=true)). With O(provider=ad) it binds once and works over that one LDAP connection, looking
     users up a hundred per search.
-  - A password cannot be read back, so a reset always reports C(changed=true). Check mode resolves the users and
-    checks the policy, and sends nothing.
+  - Every new password is first checked by the collection's one password validator (the rules every Mac store
+    takes - not empty or blank, no line break, NUL or other control character, at most 127 bytes of UTF-8, a
+    string), in check mode too and before the directory is contacted; a refusal names the option (in the list form
+    C(passwords[N].password) and the user) and every broken rule, never the value.
+  - The same user given twice (by username and email, by id and name, twice by name) fails the run before anything
+    is written, naming both identifiers.
+  - A password cannot be read back, so a reset reports C(changed=true), except when it is C(already_set) (see
+    O(already_set_within)). Check mode resolves the users and checks the policy, and sends nothing.
+  - A write whose answer is lost (a 5xx, a reset connection, no answer in time, a spoiled answer, a bulk job whose
+    results cannot be read) is never sent again blindly. The user is read back and compared with what was read
+    before the write (C(password_date); with O(provider=ad) C(pwdLastSet)), and each user's RV(outcome) (in the
+    list form, each entry of RV(results)) says what became of it - C(set), C(already_set), C(failed) (not set) or
+    C(unknown) (it may or may not be set -
+    the message says what to do, and a warning is given). Changed after the write means set; unchanged after a
+    definite answer (a 5xx, a reset) means not made, and it is sent again (at most O(retries) times, each after such
+    a read back).
 extends_documentation_fragment:
   - macfleet.credsync.directory
   - macfleet.credsync.directory.users
@@ -61,12 +75,27 @@ options:
         type: str
         required: true
       password:
-        description: The new password.
-        type: str
+        description: The new password, a string (checked as O(password) is).
+        type: raw
         required: true
   password:
-    description: The new password (for O(user), or every user of O(users)).
-    type: str
+    description:
+      - The new password (for O(user), or every user of O(users)), a string.
+      - Checked before anything is sent. A value that is not a string (a number, a mapping, a list) is refused, not
+        turned into text (so the option is C(raw), not C(str)).
+    type: raw
+  already_set_within:
+    description:
+      - Minutes. When the directory refuses the password by its history rule (the user had it recently) and the
+        user's password was set no longer ago than this, the user is reported C(already_set), not failed, with a
+        warning - as after a run whose answer was lost, or whose outcome was C(unknown), the password is most likely
+        the one that run set. A re-run after such a run thus converges.
+      - Whatever this says, a refusal for a user whose password changed during this run (since it was read) is
+        reported C(set).
+      - This is a judgement, bounded by the window - the directory cannot tell which of the user's recent passwords
+        it matched, nor who set the last one. Keep it short; V(0) turns it off (such a refusal is a failure).
+    type: int
+    default: 60
   temporary:
     description: Expire the new password, so the user must choose their own at next login.
     type: bool
@@ -87,8 +116,9 @@ options:
         user, so prefer it for hundreds of users or a tight API rate limit; for a few users the per-user way answers
         sooner. O(temporary=true) still costs one C(POST .../expire) per user.
       - Users are resolved and the policy is checked first, as without it; a refused user is never sent. A job answered
-        429 or 5xx is sent again; a job left unanswered within O(timeout) is not (it may be under way), and its users
-        fail with a message saying the change may have been made.
+        429 is sent again. A job answered 5xx, left unanswered, answered with no job id, or whose results cannot be
+        read is resolved user by user by reading them back, as for one user; those not set after a definite answer
+        are sent again in a new job (at most O(retries) times).
       - With O(fail_fast=true), jobs not yet sent are skipped once a job reports a failed user.
     type: bool
     default: false
@@ -183,64 +213,126 @@ unlocked:
   returned: success, with O(user)
   type: bool
   sample: false
+outcome:
+  description:
+    - What became of the password (single-user form; in the list form each entry of RV(results) has it).
+    - V(set) - set by this run (also when an answer was lost and reading the user back showed it set);
+      V(already_set) - refused by the history rule as the user's recent password, set within O(already_set_within)
+      (a warning says so); V(failed) - not set; V(unknown) - the answer was lost and reading the user back could
+      not tell, so it may or may not be set (the message says what to do).
+    - V(set) with the task failed means the password was set but a later step (expiring it, unlocking) failed.
+  returned: always, with O(user)
+  type: str
+  sample: set
+note:
+  description: How a lost answer was resolved, or why the password counts as already set (single-user form; also in
+    each entry of RV(results)).
+  returned: when an answer was lost or the password was already set
+  type: str
+  sample: "PUT /api/systemusers/5f1b2c3d4e5f60718293a4b5: HTTP 502: Bad Gateway; read back: the password was set at
+    2026-05-01T10:00:00.000Z"
 results:
   description: One entry per user of the list form, in order; C(msg) says why a user failed.
   returned: with O(users) or O(passwords)
   type: list
   elements: dict
   sample: [{user: alice, id: 5f1b2c3d4e5f60718293a4b5, username: alice, changed: true, failed: false, expired: true,
-            unlocked: false}, {user: bob, changed: false, failed: true, msg: "no JumpCloud user with username, email or id 'bob'"}]
+            unlocked: false, outcome: set}, {user: bob, changed: false, failed: true, outcome: failed,
+            msg: "no JumpCloud user with username, email or id 'bob'"}]
 summary:
-  description: Counts for the list form.
+  description: Counts for the list form; C(unknown) counts the users whose outcome is unknown (also counted failed).
   returned: with O(users) or O(passwords)
   type: dict
-  sample: {total: 2, changed: 1, failed: 1}
+  sample: {total: 2, changed: 1, failed: 1, unknown: 0}
 """
 
-from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import USER_SPEC, DirectoryModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import (
+    USER_SPEC, DirectoryModule, textual_duplicates)
+from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import PasswordError, check_password
+
+
+def password_problems(dm):
+    """Every new password checked by the collection's one validator before the directory is contacted.
+
+    The password options are type raw so that a mapping or a list is refused here, not turned into its text.
+    """
+    params = dm.params
+    problems = []
+    if params["passwords"] is not None:
+        if not params["passwords"]:
+            problems.append("passwords is an empty list")
+        for index, entry in enumerate(params["passwords"]):
+            dm.add_secret(entry["password"])
+            try:
+                check_password(entry["password"], "passwords[%d].password (user %s)" % (index, entry["user"]))
+            except PasswordError as exc:
+                problems.append(str(exc))
+            if not str(entry["user"]).strip():
+                problems.append("passwords[%d].user is empty" % index)
+        identifiers = [entry["user"] for entry in params["passwords"]]
+    else:
+        try:
+            check_password(params["password"], "password")
+        except PasswordError as exc:
+            problems.append(str(exc))
+        identifiers = dm.identifiers()
+    twice = textual_duplicates(identifiers)
+    if twice:
+        problems.append("each user may be given once: %s" % "; ".join(twice))
+    return problems
 
 
 def main():
     spec = dict(USER_SPEC)
     spec.update(
         passwords=dict(type="list", elements="dict", no_log=False, options=dict(
-            user=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True))),
-        password=dict(type="str", no_log=True),
+            user=dict(type="str", required=True), password=dict(type="raw", required=True, no_log=True))),
+        password=dict(type="raw", no_log=True),
         temporary=dict(type="bool", default=False),
         unlock=dict(type="bool", default=False),
         bulk=dict(type="bool", default=False),
+        already_set_within=dict(type="int", default=60),
     )
     dm = DirectoryModule(spec, secret_options=("password",), provider_options={"jumpcloud": ("bulk",)},
-                         supports_check_mode=True,
-                         mutually_exclusive=[("user", "users", "passwords")],
+                         supports_check_mode=True, preflight=password_problems,
+                         mutually_exclusive=[("user", "users", "passwords"), ("password", "passwords")],
                          required_one_of=[("user", "users", "passwords")],
                          required_by={"user": "password", "users": "password"})
     params = dm.params
     if params["bulk"] and params["user"] is not None:
         dm.fail("bulk: only for the list form (users or passwords)")
+    if params["already_set_within"] < 0:
+        dm.fail("already_set_within must be 0 or more (minutes)")
     if params["passwords"]:
         wanted = dict((entry["user"], entry["password"]) for entry in params["passwords"])
-        for secret in wanted.values():
-            dm.add_secret(secret)
     else:
         wanted = dict.fromkeys(dm.identifiers(), params["password"])
     directory = dm.directory
+    directory.already_set_within = params["already_set_within"] * 60
 
     def reset(identifier, user):
         unlocked = bool(params["unlock"] and user.get("account_locked"))
+        outcome = dict(changed=True, expired=params["temporary"], unlocked=unlocked, outcome="set")
         if not dm.module.check_mode:
-            directory.set_password(user, wanted[identifier], temporary=params["temporary"])
+            outcome.update(directory.set_password(user, wanted[identifier], temporary=params["temporary"]))
             if unlocked:
-                directory.unlock(user)
-        return dict(changed=True, expired=params["temporary"], unlocked=unlocked)
+                directory.unlock(user, result=outcome)
+        return outcome
 
     def reset_in_bulk(pairs):
         unlocks = dict((identifier, bool(params["unlock"] and user.get("account_locked"))) for identifier, user in pairs)
         outcome = {} if dm.module.check_mode else directory.set_passwords_bulk(
             [(identifier, user, wanted[identifier], unlocks[identifier]) for identifier, user in pairs],
             temporary=params["temporary"], concurrency=params["max_concurrency"], fail_fast=params["fail_fast"])
-        return dict((identifier, outcome.get(identifier) or dict(changed=True, expired=params["temporary"], unlocked=unlock))
-                    for identifier, unlock in unlocks.items())
+        done = {}
+        for identifier, unlock in unlocks.items():
+            answer = outcome.get(identifier)
+            if isinstance(answer, Exception):
+                done[identifier] = answer
+            else:
+                done[identifier] = dict(dict(changed=True, expired=params["temporary"], unlocked=unlock, outcome="set"),
+                                        **(answer or {}))
+        return done
 
     dm.exit_with(dm.for_each_user(reset, list(wanted), batch=reset_in_bulk if params["bulk"] else None,
                                   check=lambda identifier, user: directory.check_password(user, wanted[identifier])))

@@ -19,6 +19,10 @@ description:
     run its time is not touched.
   - Only a locked account is touched (C(changed=true)); an unlocked one reports C(changed=false).
   - Unlocking does not clear an expired password.
+  - An account named twice (by username and by email, say) is unlocked once; the later identifier's result says
+    C(same_as).
+  - An unlock whose answer is lost is not sent again blindly; the user is read back, and it is sent once more only
+    when the account is still locked (unlocking twice changes nothing more).
 extends_documentation_fragment:
   - macfleet.credsync.directory
   - macfleet.credsync.directory.users
@@ -81,16 +85,25 @@ was_locked:
   type: bool
   sample: true
 results:
-  description: One entry per user of the list form, with C(was_locked), C(changed), C(failed) and C(msg).
+  description:
+    - One entry per user of the list form, with C(was_locked), C(changed), C(failed), C(msg) and C(outcome) -
+      V(unlocked), V(not_locked) (nothing to do), V(failed) or V(unknown).
+    - A later identifier of an account already named has C(same_as), the first identifier, and C(changed=false).
   returned: with O(users)
   type: list
   elements: dict
-  sample: [{user: alice, id: 5f1b2c3d4e5f60718293a4b5, username: alice, changed: true, failed: false, was_locked: true}]
+  sample: [{user: alice, id: 5f1b2c3d4e5f60718293a4b5, username: alice, changed: true, failed: false, was_locked: true,
+            outcome: unlocked}]
+outcome:
+  description: V(unlocked), V(not_locked), V(failed) or V(unknown) (single-user form).
+  returned: with O(user)
+  type: str
+  sample: unlocked
 summary:
   description: Counts for the list form.
   returned: with O(users)
   type: dict
-  sample: {total: 1, changed: 1, failed: 0}
+  sample: {total: 1, changed: 1, failed: 0, unknown: 0}
 """
 
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import USER_SPEC, DirectoryModule
@@ -104,12 +117,13 @@ def main():
         locked = bool(user.get("account_locked"))
         if locked and not dm.module.check_mode:
             dm.directory.unlock(user)
-        result = dict(changed=locked, was_locked=locked)
+        result = dict(changed=locked, was_locked=locked, outcome="unlocked" if locked else "not_locked")
         if dm.module._diff:  # pylint: disable=protected-access
             result["diff"] = dict(before=dict(account_locked=locked), after=dict(account_locked=False))
         return result
 
-    dm.exit_with(dm.for_each_user(unlock))
+    # An account named twice (by name and by email, say) is unlocked once; the later name reports same_as.
+    dm.exit_with(dm.for_each_user(unlock, duplicates="once"))
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ def main():
     if dm.params["filter"]:
         users = dm.guard(lambda: [dm.user_facts(u) for u in dm.directory.iter_users(filters=dm.params["filter"])])
         dm.module.exit_json(changed=False, users=users, not_found=[])
-    results = dm.for_each_user(lambda _identifier, user: dict(facts=dm.user_facts(user)))
+    results = dm.for_each_user(lambda _identifier, user: dict(facts=dm.user_facts(user)), duplicates="once")
     errors = [r for r in results if r["failed"] and not r["not_found"]]
     if errors:
         dm.fail("; ".join("%s: %s" % (r["user"], r["msg"]) for r in errors))

@@ -119,7 +119,7 @@ def test_list_form_over_one_connection_by_dn_and_guid_too(ad):
     with ConnectionCounter() as counter:
         result = ad.run("directory_password", {"passwords": resets, "port": counter.port})
         assert counter.count == 1
-    assert result["summary"] == {"total": 5, "changed": 5, "failed": 0}, result
+    assert result["summary"] == {"total": 5, "changed": 5, "failed": 0, "unknown": 0}, result
     assert [entry["username"] for entry in result["results"]] == users
     for sam, entry in zip(users, resets):
         assert ad.dc.bind_error(sam, entry["password"]) is None and ad.dc.bind_error(sam, INITIAL) == "52e"
@@ -198,6 +198,26 @@ def test_locked_account_binds_again_after_unlock_and_unlocked_is_unchanged(ad):
     assert ad.dc.bind_error(sam, INITIAL) is None
     again = ad.run("directory_unlock", {"user": sam})
     assert again["changed"] is False and again["was_locked"] is False
+
+
+def test_the_same_user_twice_is_refused_before_any_write_and_unlocked_once(ad):
+    """By sAMAccountName and userPrincipalName, by GUID and name, twice by name: refused before any write (both
+    list forms); directory_unlock unlocks the account once."""
+    sam, other = ad.user(), ad.user()
+    results = ad.run_cases("directory_password", {
+        "name_and_upn": {"users": [sam, other, sam + "@example.test"], "password": ad.password()},
+        "guid_and_name": {"passwords": [{"user": ad.guid(other), "password": ad.password()},
+                                        {"user": other, "password": ad.password()}]},
+        "twice_by_name": {"users": [sam, sam.upper()], "password": ad.password()},
+    })
+    assert_failed(results["name_and_upn"], "same user", repr(sam), repr(sam + "@example.test"), "nothing was written")
+    assert_failed(results["guid_and_name"], "same user", repr(other))
+    assert_failed(results["twice_by_name"], "given once")
+    assert ad.dc.bind_error(sam, INITIAL) is None and ad.dc.bind_error(other, INITIAL) is None
+    assert ad.dc.lock_out(sam) == "775"
+    result = ad.run("directory_unlock", {"users": [sam, sam + "@example.test"]})
+    assert [(entry["changed"], entry.get("same_as")) for entry in result["results"]] == [(True, None), (False, sam)]
+    assert ad.dc.bind_error(sam, INITIAL) is None
 
 
 def test_unknown_and_ambiguous_users(ad):

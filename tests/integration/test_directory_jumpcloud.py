@@ -172,7 +172,7 @@ def test_users_by_username_email_and_id(jc):
     assert [(entry["user"], entry["id"], entry["changed"], entry["failed"]) for entry in result["results"]] == [
         (by_name.username, by_name.id, True, False), (by_email.email, by_email.id, True, False),
         (by_id.id, by_id.id, True, False)]
-    assert result["summary"] == {"total": 3, "changed": 3, "failed": 0}
+    assert result["summary"] == {"total": 3, "changed": 3, "failed": 0, "unknown": 0}
     for user in (by_name, by_email, by_id):
         assert jc.sim.check_password(user.id, password) and jc.sim.write_count(user.id) == 1
     assert jc.count(GET_ORG) == 1  # the policy is read once per run
@@ -206,7 +206,7 @@ def test_passwords_list_form_gives_each_user_their_own(jc):
     users = [jc.user() for _index in range(3)]
     wanted = [{"user": user.username, "password": jc.password()} for user in users]
     result = jc.run("directory_password", {"passwords": wanted, "temporary": True}, rc=0)
-    assert result["summary"] == {"total": 3, "changed": 3, "failed": 0}
+    assert result["summary"] == {"total": 3, "changed": 3, "failed": 0, "unknown": 0}
     for user, entry in zip(users, wanted):
         assert jc.sim.check_password(user.id, entry["password"])
         assert jc.sim.user_state(user.id)["password_expired"] is True
@@ -268,7 +268,7 @@ def test_list_form_resolves_by_one_listing_and_spares_the_others(jc):
     identifiers = [users[0].email, users[1].id] + [user.username for user in users[2:]] + [unknown, shared]
     password = jc.password()
     result = jc.run("directory_password", {"users": identifiers, "password": password, "max_concurrency": 4}, rc=2)
-    assert result["summary"] == {"total": 14, "changed": 12, "failed": 2}
+    assert result["summary"] == {"total": 14, "changed": 12, "failed": 2, "unknown": 0}
     by_user = {entry["user"]: entry for entry in result["results"]}
     assert by_user[unknown]["failed"] and by_user[unknown]["not_found"] and "no JumpCloud user" in by_user[unknown]["msg"]
     assert by_user[shared]["failed"] and "ambiguous" in by_user[shared]["msg"]
@@ -293,9 +293,10 @@ def test_fail_fast_writes_nothing_after_a_bad_user(jc):
 
 def test_check_mode_resolves_and_checks_but_writes_nothing(jc):
     locked, plain = jc.user(locked=True), jc.user()
+    weak = jc.user()
     wanted = [{"user": locked.username, "password": jc.password()}, {"user": plain.email, "password": jc.password()},
               {"user": "ghost-%s" % secrets.token_hex(3), "password": jc.password()},
-              {"user": plain.id, "password": "weak"}]
+              {"user": weak.id, "password": "weak"}]
     writes_before = len(jc.sim.writes())
     result = jc.run("directory_password", {"passwords": wanted, "temporary": True, "unlock": True}, check=True, rc=2)
     assert [(entry["changed"], entry["failed"]) for entry in result["results"]] == [
@@ -315,7 +316,7 @@ def test_429_storm_writes_every_user_exactly_once(jc):
     jc.sim.set_rate_limit(fraction=0.2, seed=4)
     result = jc.run("directory_password", {"users": names, "password": password, "retries": 8, "max_concurrency": 8},
                     rc=0)
-    assert result["summary"] == {"total": 150, "changed": 150, "failed": 0}
+    assert result["summary"] == {"total": 150, "changed": 150, "failed": 0, "unknown": 0}
     assert jc.sim.stats()["rate_limited"] >= 30
     assert [user_id for user_id in ids if not jc.sim.check_password(user_id, password)] == []
     assert [user_id for user_id in ids if jc.sim.write_count(user_id) != 1] == []
@@ -344,11 +345,14 @@ def test_5xx_is_retried_then_succeeds(jc):
 
 
 def test_persistent_5xx_is_a_clear_error(jc):
+    """Each PUT answered 500 is followed by a read back; sent again only while that shows the password not set."""
     gina = jc.user()
     jc.sim.inject_fault("error", status=500, match="^PUT ")
     result = jc.run("directory_password", {"user": gina.username, "password": jc.password(), "retries": 2}, rc=2)
-    assert_failed(result, "PUT /api/systemusers/%s" % gina.id, "HTTP 500", "Internal Server Error")
-    assert jc.count(PUT) == 3 and jc.sim.write_count(gina.id) == 0
+    assert_failed(result, "PUT /api/systemusers/%s" % gina.id, "HTTP 500", "Internal Server Error",
+                  "read back: the password is not set")
+    assert result["outcome"] == "failed"
+    assert jc.count(PUT) == 3 and jc.count(GET_USER) == 3 and jc.sim.write_count(gina.id) == 0
 
 
 @pytest.mark.parametrize("kind", ["malformed", "truncated"])
@@ -393,15 +397,57 @@ def test_timeout(jc):
 
 
 def test_a_write_left_unanswered_is_not_sent_again(jc):
-    """A PUT the server sits on may still be applied: the error says so, and it is not sent twice."""
+    """A PUT the server sits on may still be applied: never sent twice; the user is read back until it shows."""
     kim = jc.user()
     jc.sim.inject_fault("slow", seconds=3.5, count=1, match="^PUT ")
     password = jc.password()
     result = jc.run("directory_password", {"user": kim.username, "password": password, "timeout": 2, "retries": 3},
+                    rc=0)
+    assert result["outcome"] == "set" and "no answer within 2s" in result["note"], result
+    assert "read back: the password was set" in result["note"]
+    assert jc.count(PUT) == 1 and jc.sim.check_password(kim.id, password) and jc.sim.write_count(kim.id) == 1
+
+
+def test_a_write_never_made_while_unanswered_is_unknown_and_says_what_to_do(jc):
+    """The server sits on the PUT longer than the read back waits: the outcome is unknown, and said so; then a
+    re-run, refused by the history rule for a password set minutes ago, reports already_set and converges."""
+    lee = jc.user()
+    jc.sim.inject_fault("slow", seconds=6, count=1, match="^PUT ")
+    password = jc.password()
+    result = jc.run("directory_password", {"users": [lee.username], "password": password, "timeout": 2, "retries": 1},
                     rc=2)
-    assert_failed(result, "PUT /api/systemusers/%s" % kim.id, "no answer within 2s", "may have been made")
-    eventually(lambda: jc.sim.write_count(kim.id) == 1)
-    assert jc.count(PUT) == 1 and jc.sim.check_password(kim.id, password)
+    entry = result["results"][0]
+    assert entry["outcome"] == "unknown" and "may still be under way" in entry["msg"], entry
+    assert "directory_user_info" in entry["msg"] and result["summary"]["unknown"] == 1
+    assert any("outcome is unknown" in warning for warning in result.get("warnings", [])), result
+    eventually(lambda: jc.sim.write_count(lee.id) == 1)
+    jc.sim.reset_controls()
+    result = jc.run("directory_password", {"users": [lee.username], "password": password}, rc=0)
+    entry = result["results"][0]
+    assert entry["outcome"] == "already_set" and not entry["changed"] and "within already_set_within" in entry["note"]
+    assert any("already_set_within" in warning for warning in result.get("warnings", [])), result
+    assert jc.sim.check_password(lee.id, password) and jc.sim.write_count(lee.id) == 1
+    # With already_set_within 0 the same refusal is a failure that says why.
+    result = jc.run("directory_password", {"users": [lee.username], "password": password, "already_set_within": 0},
+                    rc=2)
+    assert result["results"][0]["outcome"] == "failed" and "maxHistory" in result["results"][0]["msg"]
+
+
+def test_a_lost_answer_and_an_unreadable_user_is_unknown_then_a_rerun_converges(jc):
+    """The PUT is made but answered 502, and the user cannot be read back: unknown, said so, nothing sent again.
+    The re-run is refused by the history rule for a password set minutes ago: already_set, not failed."""
+    max_ = jc.user()
+    password = jc.password()
+    jc.sim.inject_fault("error", status=502, phase="after", count=1, match="^PUT ")
+    jc.sim.inject_fault("error", status=503, match=r"^GET /api/systemusers/[0-9a-f]{24}$")
+    result = jc.run("directory_password", {"user": max_.username, "password": password, "retries": 1}, rc=2)
+    assert result["outcome"] == "unknown" and not result["changed"], result
+    assert_failed(result, "HTTP 502", "reading the user back failed too", "may or may not be set", "directory_user_info")
+    assert jc.count(PUT) == 1 and jc.sim.write_count(max_.id) == 1 and jc.sim.check_password(max_.id, password)
+    jc.sim.reset_controls()
+    result = jc.run("directory_password", {"user": max_.username, "password": password}, rc=0)
+    assert result["outcome"] == "already_set" and not result["changed"] and "minutes ago" in result["note"]
+    assert jc.sim.write_count(max_.id) == 1
 
 
 # --- connection and credentials -----------------------------------------------------------------
@@ -550,10 +596,46 @@ def test_unlock_list_form(jc):
     result = jc.run("directory_unlock", {"users": [locked.email, unlocked.username, ghost]}, rc=2)
     assert [(entry["changed"], entry["failed"]) for entry in result["results"]] == [(True, False), (False, False),
                                                                                     (False, True)]
-    assert result["summary"] == {"total": 3, "changed": 1, "failed": 1}
+    assert result["summary"] == {"total": 3, "changed": 1, "failed": 1, "unknown": 0}
     assert_failed(result, ghost)
     assert [call["user_id"] for call in jc.calls(UNLOCK)] == [locked.id]
     assert not jc.sim.user_state(locked.id)["account_locked"]
+
+
+def test_the_same_user_twice_is_refused_before_any_write_and_unlocked_once(jc):
+    """By username and email, by id and name, twice by name: two racing PUTs never happen; unlock works once."""
+    ann, ben = jc.user(locked=True), jc.user()
+    results = jc.run_cases("directory_password", {
+        "name_and_email": {"users": [ann.username, ben.username, ann.email], "password": jc.password()},
+        "id_and_name_bulk": {"users": [ben.id, ann.username, ben.username], "password": jc.password(), "bulk": True},
+        "passwords_twice": {"passwords": [{"user": ann.username, "password": jc.password()},
+                                          {"user": ann.username, "password": jc.password()}]}})
+    assert_failed(results["name_and_email"], "same user", repr(ann.username), repr(ann.email), "nothing was written")
+    assert_failed(results["id_and_name_bulk"], "same user", repr(ben.id), repr(ben.username))
+    assert_failed(results["passwords_twice"], "given once", repr(ann.username))
+    assert jc.count(*WRITE_ROUTES) == 0 and jc.count("PATCH /api/v2/bulk/users") == 0
+    result = jc.run("directory_unlock", {"users": [ann.username, ann.email, ann.id]}, rc=0)
+    assert [(entry["changed"], entry.get("same_as")) for entry in result["results"]] == [
+        (True, None), (False, ann.username), (False, ann.username)]
+    assert [call["user_id"] for call in jc.calls(UNLOCK)] == [ann.id]
+    assert not jc.sim.user_state(ann.id)["account_locked"]
+
+
+def test_a_lost_unlock_answer_is_read_back_or_unknown(jc):
+    """An unlock answered 500 after it was made: read back, done, not sent again. With the read back failing too,
+    the outcome is unknown, and said so."""
+    quinn, rose = jc.user(locked=True), jc.user(locked=True)
+    jc.sim.inject_fault("error", status=500, phase="after", count=1, match="^POST /api/systemusers/[0-9a-f]+/unlock")
+    result = jc.run("directory_unlock", {"user": quinn.username}, rc=0)
+    assert result["changed"] and result["outcome"] == "unlocked" and jc.count(UNLOCK) == 1
+    assert not jc.sim.user_state(quinn.id)["account_locked"]
+    jc.sim.reset_controls()
+    jc.sim.inject_fault("error", status=500, phase="after", count=1, match="^POST /api/systemusers/[0-9a-f]+/unlock")
+    jc.sim.inject_fault("error", status=503, match=r"^GET /api/systemusers/[0-9a-f]{24}$")
+    result = jc.run("directory_unlock", {"users": [rose.username], "retries": 1}, rc=2)
+    entry = result["results"][0]
+    assert entry["outcome"] == "unknown" and "may or may not be done" in entry["msg"] and jc.count(UNLOCK) == 1
+    assert result["summary"]["unknown"] == 1
 
 
 # --- directory_user_info ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import ssl
 import traceback
 import uuid
 
-from .base import DirectoryError, PolicyViolation, UserNotFound, with_retries
+from .base import UNKNOWN_ADVICE, AmbiguousWrite, DirectoryError, PolicyViolation, UnknownOutcome, UserNotFound, with_retries
 from .policy import ad_policy_violations
 
 try:
@@ -123,11 +123,22 @@ class ADClient:
         except ldap_errors.LDAPSSLConfigurationError as exc:
             raise DirectoryError("ca_path %s: %s" % (ca_path, _one_line(str(exc))))
         self._timeout = timeout
+        self._retries = retries
         self.connection = None
-        with_retries(self._open, retries=retries, deadline=timeout * (retries + 1))
+        self.reconnect()
         root = self.read("", ("defaultNamingContext",), "reading the root DSE")
         self.naming_context = (root or {}).get("defaultNamingContext", [None])[0]
         self.base_dn = base_dn or self.naming_context
+
+    def reconnect(self):
+        """A new connection and bind (with retries), as at the start; after a lost answer the old one is unusable."""
+        if self.connection is not None:
+            try:
+                self.connection.unbind()
+            except ldap_errors.LDAPException:
+                pass
+            self.connection = None
+        with_retries(self._open, retries=self._retries, deadline=self._timeout * (self._retries + 1))
 
     def _open(self):
         # A new Server each attempt: ldap3 skips for a while an address that once failed.
@@ -207,8 +218,15 @@ class ADClient:
         return [entry for entry in entries if entry.get("type") == "searchResEntry"]
 
     def modify(self, dn, changes, what):
+        """One modify; AmbiguousWrite when it was sent and no answer came (the connection failed or timed out)."""
         try:
             self.connection.modify(dn, changes)
+        except ldap_errors.LDAPOperationResult as exc:
+            raise self._error(what, exc)
+        except (ldap_errors.LDAPCommunicationError, ldap_errors.LDAPResponseTimeoutError,
+                ldap_errors.LDAPSessionTerminatedByServerError, ldap_errors.LDAPSocketReceiveError) as exc:
+            raise AmbiguousWrite(str(self._error(what, exc)),
+                                 pending=isinstance(exc, ldap_errors.LDAPResponseTimeoutError))
         except ldap_errors.LDAPException as exc:
             raise self._error(what, exc)
 
@@ -353,20 +371,72 @@ class ADDirectory:
             raise PolicyViolation(broken)
 
     # -- writes ---------------------------------------------------------------------------
+    # A modify whose answer is lost (AmbiguousWrite) is resolved by reconnecting and reading the user back:
+    # pwdLastSet changed since the lookup means the password was set. Replacing unicodePwd is an administrator's
+    # reset - not held to the history rule, and the same password twice leaves the same state - so a modify the
+    # read back shows not made is sent once more; an unreadable user leaves the outcome unknown, said so.
+    already_set_within = 0  # unused with AD: a reset is never refused as a recent password
+
+    def _settle(self, user, what, changes, settled, exc):
+        """Reconnect, read back, send once more if not made: None when done; raises DirectoryError or UnknownOutcome."""
+        for attempt in (1, 2):
+            try:
+                self.client.reconnect()
+                found = self.client.read(user["dn"], ("pwdLastSet", "lockoutTime"), "reading %s back" % user["dn"])
+            except DirectoryError as failure:
+                raise UnknownOutcome("%s; reading the user back failed too (%s): %s may or may not be done; %s" % (
+                    exc, failure, what, UNKNOWN_ADVICE))
+            if settled(found or {}):
+                return
+            if attempt == 2:
+                raise DirectoryError("%s; read back: not done, so sent again: %s; read back: not done" % (what, exc))
+            try:
+                self.client.modify(user["dn"], changes, what)
+                return
+            except AmbiguousWrite as again:
+                exc = again
+
     def set_password(self, user, password, temporary=False):
-        """Replace unicodePwd; temporary: pwdLastSet=0 in the same change, so the user must choose a new one at logon."""
+        """Replace unicodePwd; temporary: pwdLastSet=0 in the same change, so the user must choose a new one at logon.
+
+        Returns {outcome: set, changed: true, note?}.
+        """
         changes = {"unicodePwd": [(ldap3.MODIFY_REPLACE, [('"%s"' % password).encode("utf-16-le")])]}
         if temporary:
             changes["pwdLastSet"] = [(ldap3.MODIFY_REPLACE, ["0"])]
+        what = "setting the password of %s" % user["dn"]
+        before = user["password_last_set"]
+
+        def settled(found):
+            value = _number(found, "pwdLastSet")
+            # A temporary password from one that was temporary already leaves pwdLastSet at 0: it cannot tell.
+            return value is not None and value != before
+
         try:
-            self.client.modify(user["dn"], changes, "setting the password of %s" % user["dn"])
+            self.client.modify(user["dn"], changes, what)
+        except AmbiguousWrite as exc:
+            self._settle(user, what, changes, settled, exc)
+            return {"outcome": "set", "changed": True, "note": "%s; read back after reconnecting: done" % exc}
         except DirectoryError as exc:
             if exc.status == 19:
                 raise DirectoryError("%s; the rules that apply: %s" % (exc, _describe(self.password_policy(user))), exc.status)
             raise
+        return {"outcome": "set", "changed": True}
 
-    def unlock(self, user):
-        self.client.modify(user["dn"], {"lockoutTime": [(ldap3.MODIFY_REPLACE, ["0"])]}, "unlocking %s" % user["dn"])
+    def unlock(self, user, result=None):
+        changes = {"lockoutTime": [(ldap3.MODIFY_REPLACE, ["0"])]}
+        what = "unlocking %s" % user["dn"]
+        try:
+            try:
+                self.client.modify(user["dn"], changes, what)
+            except AmbiguousWrite as exc:
+                self._settle(user, what, changes, lambda found: not _number(found, "lockoutTime"), exc)
+        except DirectoryError as exc:
+            if result is None:
+                raise
+            failure = DirectoryError("the password was set, but unlocking the account failed: %s" % exc, exc.status)
+            failure.outcome = result["outcome"]
+            raise failure
 
 
 def user_facts(user):

@@ -30,6 +30,29 @@ class UserNotFound(DirectoryError):
     pass
 
 
+class AmbiguousWrite(DirectoryError):
+    """A write was sent and its answer lost (a 5xx, a reset connection, no answer in time): it may have been made.
+
+    Never sent again as is: the backend reads the user back first. pending: the server may still be working
+    on it (no answer in time), so a read-back that shows nothing yet proves nothing.
+    """
+
+    def __init__(self, message, status=None, pending=False):
+        super(AmbiguousWrite, self).__init__(message, status)
+        self.pending = pending
+
+
+class UnknownOutcome(DirectoryError):
+    """A write whose answer was lost and whose effect could not be read back: it may or may not have been made."""
+
+    outcome = "unknown"
+
+
+UNKNOWN_ADVICE = ("check the user with directory_user_info (password_date) and run again soon with the same password: "
+                  "if this run set it, the directory refuses it as a recent password and, the password being set "
+                  "within already_set_within, the user is reported already_set")
+
+
 class PolicyViolation(DirectoryError):
     """The password breaks the directory's policy: nothing was sent."""
 

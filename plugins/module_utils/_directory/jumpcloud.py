@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import datetime
 import email.utils
 import json
 import re
@@ -21,12 +22,17 @@ import time
 import traceback
 from urllib.parse import urlsplit
 
-from .base import DirectoryError, PolicyViolation, UserNotFound, run_bounded, with_retries
+from .base import (UNKNOWN_ADVICE, AmbiguousWrite, DirectoryError, PolicyViolation, UnknownOutcome, UserNotFound,
+                   run_bounded, with_retries)
 from .policy import jumpcloud_policy_violations
 
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3 import exceptions as urllib3_errors
+    # Failures that happen before a request is sent (NameResolutionError is urllib3 2's).
+    _NOT_CONNECTED = tuple(getattr(urllib3_errors, name) for name in (
+        "NewConnectionError", "ConnectTimeoutError", "NameResolutionError") if hasattr(urllib3_errors, name))
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:
@@ -47,6 +53,8 @@ USER_FIELDS = ("_id", "username", "email", "organization", "account_locked", "ac
                "activated", "badLoginAttempts", "password_date", "password_expiration_date", "password_expired",
                "password_never_expires", "state", "suspended", "totp_enabled", "mfa")
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# A refusal by the password-history rule (JumpCloud's field name is maxHistory).
+_HISTORY = re.compile(r"maxHistory|password history|one of the last \d+ passwords", re.IGNORECASE)
 # Few users: one filtered query each is cheaper than listing the organisation.
 _LIST_THRESHOLD = 10
 
@@ -157,22 +165,35 @@ class JumpCloudClient:
 
     # -- transport ------------------------------------------------------------------------
     def _send(self, method, url, what, write=False, **kwargs):
-        """One exchange, its body read in full (an answer cut short has body None)."""
+        """One exchange, its body read in full (an answer cut short has body None).
+
+        write: the call changes something. Once it may have reached the server, a failure is an
+        AmbiguousWrite (never retried here: the backend reads the user back); before that, it is retryable.
+        """
         try:
             response = self.session.request(method, url, timeout=self.timeout, verify=self.verify, stream=True,
                                             **kwargs)
         except requests.exceptions.SSLError as exc:
             raise DirectoryError("%s: TLS verification failed (%s); set ca_path to the CA bundle, or validate_certs: "
                                  "false for a lab" % (what, type(exc).__name__))
-        except requests.exceptions.ReadTimeout:
-            # The server has had the request all along: a write may be under way, and sending it again
-            # could apply it twice (a password twice is then refused by the history rule). Reads are retried.
-            raise DirectoryError("%s: no answer within %ss%s" % (
-                what, self.timeout, "; not sent again, as the change may have been made" if write else ""),
-                retryable=not write)
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        except requests.exceptions.ConnectTimeout as exc:
             raise DirectoryError("%s: connection to %s failed (%s)" % (what, urlsplit(url).netloc, type(exc).__name__),
                                  retryable=True)
+        except requests.exceptions.ReadTimeout:
+            # The server has had the request all along: a write may be under way. Reads are retried.
+            if write:
+                raise AmbiguousWrite("%s: no answer within %ss" % (what, self.timeout), pending=True)
+            raise DirectoryError("%s: no answer within %ss" % (what, self.timeout), retryable=True)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            text = "%s: connection to %s failed (%s)" % (what, urlsplit(url).netloc, _connection_failure(exc))
+            if write and not _never_connected(exc):
+                raise AmbiguousWrite(text)
+            raise DirectoryError(text, retryable=True)
+        except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
+            # An invalid header or URL: requests quotes the value (an API key, say) in its message, so only
+            # the kind of error is told. The modules refuse such values first; this is the last guard.
+            raise DirectoryError("%s: the request could not be made (%s); check base_url and the credentials for "
+                                 "line breaks or characters an HTTP header cannot carry" % (what, type(exc).__name__))
         try:
             body = response.content
         except requests.exceptions.RequestException:
@@ -184,8 +205,9 @@ class JumpCloudClient:
     def request(self, method, path, params=None, body=None, write=False):
         """One API call with retries on 429/5xx/timeouts (jittered backoff, Retry-After honoured).
 
-        write: the call changes something, so a 2xx answer whose body is spoiled still means done and
-        gives None (sending it again could apply the change twice).
+        write: the call changes something. It is retried only when it cannot have been made (429, a refused
+        connection, an expired token); a 5xx or a lost answer raises AmbiguousWrite. A 2xx answer whose body
+        is spoiled still means done and gives None.
         """
         what = "%s %s" % (method, path)
         url = self.base_url + path
@@ -197,25 +219,61 @@ class JumpCloudClient:
             answer = self._send(method, url, what, write=write, **kwargs)
             status = answer.status
             if status in RETRY_STATUSES:
-                raise DirectoryError("%s: HTTP %d: %s" % (what, status, _error_text(answer)), status, retryable=True,
+                text = "%s: HTTP %d: %s" % (what, status, _error_text(answer))
+                if write and status != 429:
+                    raise AmbiguousWrite(text, status)
+                raise DirectoryError(text, status, retryable=True,
                                      retry_after=_retry_after(answer.headers.get("Retry-After")))
             if status == 401 and not self.api_key and self._token:
                 self._token = None  # an expired token: fetch a new one and try again
                 raise DirectoryError("%s: HTTP 401 (token expired)" % what, status, retryable=True, retry_after=0)
             if status >= 400:
                 raise DirectoryError("%s: HTTP %d: %s" % (what, status, _error_text(answer)), status)
-            if answer.body is None and not write:
-                raise DirectoryError("%s: HTTP %d, but the answer was cut short" % (what, status), status, retryable=True)
+            if answer.body is None:
+                text = "%s: HTTP %d, but the answer was cut short" % (what, status)
+                if write:  # most likely done; the backend reads the user back to know
+                    raise AmbiguousWrite(text, status)
+                raise DirectoryError(text, status, retryable=True)
             if not answer.body:
                 return None
             try:
                 return answer.json()
             except ValueError:
+                text = "%s: HTTP %d, but the answer is not JSON" % (what, status)
                 if write:
-                    return None
-                raise DirectoryError("%s: HTTP %d, but the answer is not JSON" % (what, status), status, retryable=True)
+                    raise AmbiguousWrite(text, status)
+                raise DirectoryError(text, status, retryable=True)
 
         return with_retries(once, retries=self.retries, deadline=self.timeout * (self.retries + 1))
+
+
+def _never_connected(exc):
+    """Whether a ConnectionError happened before the request could be sent (no connection was made)."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return isinstance(reason, _NOT_CONNECTED)
+
+
+def _connection_failure(exc):
+    """A short, value-free name for a connection failure (the exception's text may hold a URL, never a secret)."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    inner = reason.args[-1] if getattr(reason, "args", None) else None
+    name = type(inner).__name__ if isinstance(inner, BaseException) else type(reason or exc).__name__
+    return name
+
+
+def _age_seconds(stamp):
+    """Seconds since a JumpCloud timestamp (2024-05-01T10:00:00.000Z); None when absent or unreadable."""
+    if not stamp or not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return (datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds()
 
 
 class JumpCloudDirectory:
@@ -314,80 +372,273 @@ class JumpCloudDirectory:
             raise PolicyViolation(broken)
 
     # -- writes ---------------------------------------------------------------------------
-    def set_password(self, user, password, temporary=False):
-        """PUT the password (ends the user's sessions); temporary: expire it so it must change at next login."""
-        self.client.request("PUT", "/api/systemusers/" + user["_id"], body={"password": password}, write=True)
-        if temporary:
-            self.client.request("POST", "/api/systemusers/%s/expire" % user["_id"], write=True)
+    # A write whose answer is lost (AmbiguousWrite) is never sent again as is: the user is read back and
+    # compared with what was read before the write (password_date for a password). Changed: done. Unchanged
+    # after a definite answer (a 5xx, a reset connection, a spoiled 200): it was not made, so it is sent again
+    # (at most `retries` times, each after such a read back). Unchanged while the server may still be at it
+    # (no answer in time; read again for up to `timeout` seconds), or unreadable: the outcome is unknown, said so.
+    already_set_within = 0  # seconds: see _refused_password
 
-    def unlock(self, user):
-        self.client.request("POST", "/api/systemusers/%s/unlock" % user["_id"], write=True)
+    def _read_user(self, user_id):
+        return self.client.request("GET", "/api/systemusers/" + user_id, params={"fields": self._fields()}) or {}
+
+    def _read_back(self, user_ids, settled, pending):
+        """{user_id: (True | False | None, record or error)}: whether settled(record) holds, None when unreadable.
+
+        pending: a write may still be under way, so the users are read again until it shows or O(timeout) passes.
+        """
+        found, waiting = {}, list(user_ids)
+        started, delay = time.monotonic(), 0.25
+        while waiting:
+            for user_id in list(waiting):
+                try:
+                    record = self._read_user(user_id)
+                except DirectoryError as exc:
+                    found[user_id] = (None, exc)
+                    waiting.remove(user_id)
+                    continue
+                found[user_id] = (bool(settled(record)), record)
+                if found[user_id][0]:
+                    waiting.remove(user_id)
+            left = self.client.timeout - (time.monotonic() - started)
+            if not pending or not waiting or left <= 0:
+                break
+            time.sleep(min(delay, left))  # the last look is at the end of the wait
+            delay = min(delay * 2, 2.0)
+        return found
+
+    @staticmethod
+    def _password_changed(before):
+        return lambda record: record.get("password_date") != before
+
+    def _unknown(self, exc, state, pending):
+        if isinstance(state, DirectoryError):
+            return UnknownOutcome("%s; reading the user back failed too (%s): the password may or may not be set; %s"
+                                  % (exc, state, UNKNOWN_ADVICE))
+        return UnknownOutcome("%s; read back for %ss, the password is not set yet%s; %s" % (
+            exc, self.client.timeout if pending else 0,
+            ", but the change may still be under way" if pending else "", UNKNOWN_ADVICE))
+
+    def set_password(self, user, password, temporary=False):
+        """PUT the password (ends the user's sessions); temporary: then expire it, so it must change at next login.
+
+        Returns {outcome: set | already_set, changed, note?}; raises DirectoryError (outcome failed, or set when
+        only the expiry failed) or UnknownOutcome.
+        """
+        before = user.get("password_date")
+        path = "/api/systemusers/" + user["_id"]
+
+        def put():
+            self.client.request("PUT", path, body={"password": password}, write=True)
+
+        result = {"outcome": "set", "changed": True}
+        try:
+            put()
+        except AmbiguousWrite as exc:
+            result = self._resolve_password(user, before, exc, put)
+        except DirectoryError as exc:
+            result = self._refused_password(user, before, exc)
+        if temporary:
+            self._settled_write(user, "expire", lambda record: record.get("password_expired") is True, result)
+        return result
+
+    def _resolve_password(self, user, before, exc, put):
+        """The outcome of a PUT whose answer was lost, from the user read back.
+
+        Sent again only after a read back shows it not made, following a definite answer; at most `retries` times.
+        """
+        story = str(exc)
+        for attempt in range(self.client.retries + 1):
+            changed, state = self._read_back([user["_id"]], self._password_changed(before), exc.pending)[user["_id"]]
+            if changed:
+                return {"outcome": "set", "changed": True, "note": "%s; read back: the password was set at %s" % (
+                    story, state.get("password_date"))}
+            if changed is None or exc.pending:
+                raise self._unknown(story, state, exc.pending)
+            if attempt == self.client.retries:
+                break
+            try:
+                put()
+            except AmbiguousWrite as again:
+                exc = again
+                story += "; read back: not set, so sent again: %s" % again
+                continue
+            except DirectoryError as again:
+                return self._refused_password(user, before, again)
+            return {"outcome": "set", "changed": True,
+                    "note": "%s; read back: not set, so sent again: the password is set" % story}
+        raise DirectoryError("%s; read back: the password is not set" % story, exc.status)
+
+    def _refused_password(self, user, before, exc):
+        """A PUT refused by the history rule may be this password set by this run or an earlier one: read back.
+
+        Set since this run read the user (its first PUT's answer was lost): set. Set within already_set_within
+        before this run: already_set, as a re-run after an interrupted or unknown run must converge (the
+        directory refuses a password it already has). Otherwise the refusal stands.
+        """
+        if exc.status != 400 or not _HISTORY.search(str(exc)):
+            raise exc
+        try:
+            record = self._read_user(user["_id"])
+        except DirectoryError:
+            raise exc
+        stamp = record.get("password_date")
+        if stamp and stamp != before:
+            return {"outcome": "set", "changed": True, "note": "%s; read back: the password was set at %s, during "
+                    "this run (an earlier answer was lost)" % (exc, stamp)}
+        age = _age_seconds(stamp)
+        if age is not None and -300 <= age <= self.already_set_within:
+            return {"outcome": "already_set", "changed": False, "note": (
+                "the directory refused the password as one of the user's recent ones, and the password was set %d "
+                "minutes ago (%s), within already_set_within: taken as set by an earlier run; if it was not, give "
+                "a new password" % (max(0, age) // 60, stamp))}
+        raise DirectoryError("%s (the password was last set at %s%s)" % (
+            exc, stamp or "an unknown time", "; a password set longer than already_set_within ago is not taken as "
+            "set by an earlier run: give a new password, or raise already_set_within if that run set it" if stamp
+            else ""), exc.status)
+
+    def _settled_write(self, user, action, settled, result):
+        """POST .../{action} (expire, unlock); after a lost answer, sent again only if a read back shows it not made.
+
+        Both are idempotent, so a read back that cannot tell is followed by no further send, only a failure.
+        result: the password outcome so far, kept true when this write fails (outcome set, failed).
+        """
+        path = "/api/systemusers/%s/%s" % (user["_id"], action)
+        try:
+            story = None
+            for attempt in range(self.client.retries + 1):
+                try:
+                    self.client.request("POST", path, write=True)
+                    return
+                except AmbiguousWrite as exc:
+                    story = "%s; %s" % (story, exc) if story else str(exc)
+                    done, state = self._read_back([user["_id"]], settled, exc.pending)[user["_id"]]
+                    if done:
+                        return
+                    if done is None:
+                        raise UnknownOutcome("%s; reading the user back failed too (%s): it may or may not be done; "
+                                             "check the user with directory_user_info and run again" % (story, state))
+                    story += "; read back: not made"
+                    if attempt == self.client.retries:
+                        raise DirectoryError(story, exc.status)
+        except DirectoryError as exc:
+            if result is None:
+                raise
+            failure = DirectoryError("the password was %s, but %s failed: %s" % (
+                "set" if result["outcome"] == "set" else "already set", "expiring it" if action == "expire"
+                else "unlocking the account", exc), exc.status)
+            failure.outcome = result["outcome"]
+            raise failure
+
+    def unlock(self, user, result=None):
+        self._settled_write(user, "unlock", lambda record: not record.get("account_locked"), result)
 
     def set_passwords_bulk(self, changes, temporary=False, concurrency=1, fail_fast=False):
-        """Passwords by V2 bulk jobs: changes [(key, user, password, unlock)] -> {key: None (done) or DirectoryError}.
+        """Passwords by V2 bulk jobs: changes [(key, user, password, unlock)] -> {key: result dict or DirectoryError}.
 
         Jobs of BULK_JOB users, `concurrency` at a time, each waited for; temporary: each user written is
-        then expired (one call per user). A user named twice is sent once (one job item per user).
+        then expired (one call per user). Users named twice are refused before this (the modules check).
+        A job whose answer or results are lost is resolved by reading its users back, as a single PUT is.
         """
-        outcome, items, sent = {}, [], {}
+        items = []
         for key, user, password, unlock in changes:
-            if user["_id"] in sent:
-                outcome[key] = DirectoryError("the same user as %r, which is sent once" % sent[user["_id"]])
-                continue
-            sent[user["_id"]] = key
             fields = {"id": user["_id"], "password": password}
             if unlock:
                 fields["account_locked"] = False
-            items.append((key, fields))
+            items.append((key, user, fields))
         stop = []
 
         def job(index):
             batch = items[index:index + BULK_JOB]
             if stop:
-                return dict((key, DirectoryError("skipped: an earlier user failed (fail_fast)")) for key, _f in batch)
-            done = self._bulk_job(batch, temporary)
-            if fail_fast and any(done.values()):
+                return dict((key, DirectoryError("skipped: an earlier user failed (fail_fast)")) for key, _u, _f in batch)
+            done = self._bulk_job(batch, temporary, self.client.retries)
+            if fail_fast and any(isinstance(value, DirectoryError) for value in done.values()):
                 stop.append(True)
             return done
 
+        outcome = {}
         for _index, done, _error in run_bounded(list(range(0, len(items), BULK_JOB)), job, concurrency):
             outcome.update(done)
         return outcome
 
-    def _bulk_job(self, items, temporary):
-        """One PATCH /api/v2/bulk/users job of [(key, fields)], its results waited for: {key: None or DirectoryError}."""
+    def _bulk_job(self, items, temporary, sends_left):
+        """One PATCH /api/v2/bulk/users job of [(key, user, fields)], waited for: {key: result dict or DirectoryError}."""
+        results, lost = None, None
         try:
-            # write: a job whose answer is lost may be under way; it is reported, never sent again.
-            answer = self.client.request("PATCH", "/api/v2/bulk/users", body=[fields for _key, fields in items],
+            answer = self.client.request("PATCH", "/api/v2/bulk/users", body=[fields for _k, _u, fields in items],
                                          write=True)
             job_id = answer.get("jobId") if isinstance(answer, dict) else None
             if not job_id:
-                raise DirectoryError("PATCH /api/v2/bulk/users: accepted, but the answer names no job; not sent again, "
-                                     "as the change may have been made")
-            results = self._job_results(job_id, len(items))
+                raise AmbiguousWrite("PATCH /api/v2/bulk/users: accepted, but the answer names no job")
+            try:
+                results = self._job_results(job_id, len(items))
+            except DirectoryError as exc:
+                raise AmbiguousWrite("bulk job %s: its results were not read (%s)" % (job_id, exc), pending=True)
+        except AmbiguousWrite as exc:
+            lost = exc
         except DirectoryError as exc:
-            return dict((key, exc) for key, _fields in items)
-        by_user = {}
-        for index, result in enumerate(results):
-            # Results name their user in persistedFields.id; failing that, they follow the job's order.
-            user_id = (result.get("persistedFields") or {}).get("id") or (
-                items[index][1]["id"] if index < len(items) else None)
-            by_user[user_id] = result
-        outcome = {}
-        for key, fields in items:
-            result = by_user.get(fields["id"])
-            if result is None:
-                outcome[key] = DirectoryError("bulk job %s gave no result for this user; the change may have been made"
-                                              % job_id)
-            elif result.get("status") != "finished":
-                outcome[key] = DirectoryError("bulk job %s: %s" % (job_id, result.get("statusMsg") or result.get("status")))
-            else:
-                outcome[key] = None
-                if temporary:
+            return dict((key, exc) for key, _user, _fields in items)
+        outcome, unsure = {}, []
+        if results is not None:
+            by_user = {}
+            for index, result in enumerate(results):
+                # Results name their user in persistedFields.id; failing that, they follow the job's order.
+                user_id = ((result.get("persistedFields") or {}).get("id") if isinstance(result, dict) else None) or (
+                    items[index][2]["id"] if index < len(items) else None)
+                by_user[user_id] = result if isinstance(result, dict) else {}
+            for key, user, fields in items:
+                result = by_user.get(fields["id"])
+                if result is None or result.get("status") not in _BULK_DONE:
+                    unsure.append((key, user, fields))
+                elif result.get("status") != "finished":
+                    refusal = DirectoryError("bulk job %s: %s" % (job_id, result.get("statusMsg") or result.get("status")),
+                                             400)
                     try:
-                        self.client.request("POST", "/api/systemusers/%s/expire" % fields["id"], write=True)
+                        outcome[key] = self._refused_password(user, user.get("password_date"), refusal)
                     except DirectoryError as exc:
-                        outcome[key] = DirectoryError("password set, but expiring it failed: %s" % exc, exc.status)
+                        outcome[key] = exc
+                else:
+                    outcome[key] = {"outcome": "set", "changed": True}
+            lost = AmbiguousWrite("bulk job %s gave no final result for this user" % job_id, pending=True)
+        else:
+            unsure = list(items)
+        if unsure:
+            outcome.update(self._resolve_bulk(unsure, lost, temporary, sends_left))
+        for key, user, _fields in items:
+            result = outcome[key]
+            if not isinstance(result, dict) or result.pop("expiry_done", False) or not temporary:
+                continue
+            try:
+                self._settled_write(user, "expire", lambda record: record.get("password_expired") is True, result)
+            except DirectoryError as exc:
+                outcome[key] = exc
+        return outcome
+
+    def _resolve_bulk(self, items, exc, temporary, sends_left):
+        """The users of a job whose answer was lost, read back: set, sent again in a new job, failed, or unknown."""
+        befores = dict((user["_id"], user.get("password_date")) for _k, user, _f in items)
+        found = self._read_back(list(befores), lambda record: record.get("password_date") != befores.get(
+            record.get("_id")), exc.pending)
+        outcome, resend = {}, []
+        for key, user, fields in items:
+            changed, state = found[user["_id"]]
+            if changed:
+                outcome[key] = {"outcome": "set", "changed": True,
+                                "note": "%s; read back: the password was set at %s" % (exc, state.get("password_date"))}
+            elif changed is None or exc.pending:
+                outcome[key] = self._unknown(exc, state, exc.pending)
+            elif sends_left <= 0:
+                outcome[key] = DirectoryError("%s; read back: the password is not set" % exc, exc.status)
+            else:
+                resend.append((key, user, fields))
+        if resend:
+            for key, result in self._bulk_job(resend, temporary, sends_left - 1).items():
+                if isinstance(result, dict):
+                    # expired (when temporary) by that job already
+                    result = dict(result, expiry_done=True, note="%s; read back: not set, so sent again in a new job"
+                                  % exc)
+                outcome[key] = result
         return outcome
 
     def _job_results(self, job_id, count):
@@ -405,7 +656,8 @@ class JumpCloudDirectory:
                 results.extend(page)
                 if len(page) < PAGE or len(results) >= count:
                     break
-            if len(results) >= count and all(result.get("status") in _BULK_DONE for result in results):
+            finished = all(isinstance(result, dict) and result.get("status") in _BULK_DONE for result in results)
+            if len(results) >= count and finished:
                 return results
             if time.monotonic() - started + delay > limit:
                 raise DirectoryError("bulk job %s still under way after %ss; the change may have been made" % (

@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import os
+from urllib.parse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from .._secrets.redact import redact
@@ -44,6 +47,12 @@ USER_SPEC = dict(
     users=dict(type="list", elements="str"),
     fail_fast=dict(type="bool", default=False),
 )
+# Options sent in HTTP headers: a line break or a character outside latin-1 cannot be sent (requests would raise,
+# quoting the value), so they are refused first, naming the option and never the value.
+_HEADER_OPTIONS = ("api_key", "client_id", "client_secret", "org_id")
+# AD options that travel in LDAP messages (UTF-8 there, so any printable character is fine).
+_LDAP_OPTIONS = ("server", "bind_user", "bind_password", "base_dn")
+_URL_OPTIONS = ("base_url", "oauth_token_url")
 # Options only one provider reads (not those with an environment fallback: it may be set for the other).
 _PROVIDER_OPTIONS = {
     "jumpcloud": ("client_id", "org_id", "base_url", "oauth_token_url"),
@@ -64,11 +73,148 @@ def _batched(identifiers, accepted, batch):
             else (identifier, done[identifier], None) for identifier in identifiers]
 
 
+def _control_characters(value):
+    return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value)
+
+
+def _text_problem(value, header):
+    """Why an option's text cannot be used (a phrase completing "<option> ..."), or None; never quotes the value."""
+    if value.strip() != value and value.strip():
+        if "\n" in value or "\r" in value:
+            return ("ends or starts with a line break (a YAML | block adds one: use |- or a quoted string); "
+                    "it cannot be sent")
+        return "starts or ends with white space; it cannot be sent as given"
+    if not value.strip():
+        return "is empty or blank"
+    if "\n" in value or "\r" in value:
+        return "contains a line break; it cannot be sent"
+    if _control_characters(value):
+        return "contains a control character; it cannot be sent"
+    if header:
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            return "contains a character outside latin-1, which an HTTP header cannot carry"
+    return None
+
+
+def _url_problem(value):
+    """Why a base URL cannot be used (a phrase completing "<option> ..."), or None."""
+    if _control_characters(value) or any(char.isspace() for char in value):
+        return "contains white space or a control character"
+    try:
+        parts = urlsplit(value)
+        parts.port  # pylint: disable=pointless-statement  # parsing the port is what validates it
+    except ValueError as exc:
+        # urlsplit's words (an invalid IPv6 literal, a port out of range) hold no secret: a URL is not one.
+        return "is not a valid URL (%s)" % exc
+    if not parts.scheme or not parts.netloc:
+        return "must be a URL with a scheme and a host, such as https://console.jumpcloud.com"
+    if parts.scheme.lower() not in ("https", "http"):
+        return "must be an https:// URL (not %s://)" % parts.scheme
+    if not parts.hostname:
+        return "has no host name"
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return "must not hold a query, a fragment or credentials"
+    return None
+
+
+def option_problems(params):
+    """Every problem with the connection and run options, as "<option> <rule>" texts, before anything is sent."""
+    problems = []
+    provider = params.get("provider") or "jumpcloud"
+    for name in _HEADER_OPTIONS if provider == "jumpcloud" else _LDAP_OPTIONS:
+        value = params.get(name)
+        if isinstance(value, str):
+            problem = _text_problem(value, header=provider == "jumpcloud")
+            if problem:
+                problems.append("%s %s" % (name, problem))
+    if provider == "jumpcloud":
+        for name in _URL_OPTIONS:
+            value = params.get(name)
+            if value is not None:
+                problem = _url_problem(value)
+                if problem:
+                    problems.append("%s %s" % (name, problem))
+    else:
+        server = params.get("server")
+        if server and ("://" in server or "/" in server):
+            problems.append("server must be a host name (such as dc1.example.com), not a URL")
+        port = params.get("port")
+        if port is not None and not 1 <= port <= 65535:
+            problems.append("port must be between 1 and 65535")
+    ca_path = params.get("ca_path")
+    if ca_path is not None and params.get("validate_certs", True):
+        if not os.path.exists(ca_path):
+            problems.append("ca_path %s does not exist" % ca_path)
+        elif not os.path.isfile(ca_path) and (provider == "ad" or not os.path.isdir(ca_path)):
+            problems.append("ca_path %s is not a file" % ca_path)
+        elif not os.access(ca_path, os.R_OK):
+            problems.append("ca_path %s cannot be read" % ca_path)
+    if params.get("timeout") is not None and params["timeout"] < 1:
+        problems.append("timeout must be at least 1 (seconds)")
+    if params.get("retries") is not None and params["retries"] < 0:
+        problems.append("retries must be 0 or more")
+    if params.get("max_concurrency") is not None and params["max_concurrency"] < 1:
+        problems.append("max_concurrency must be at least 1")
+    return problems
+
+
+def identifier_problems(params):
+    """Problems with the user identifiers given (`user`, `users`), before anything is sent."""
+    problems = []
+    given = [("user", params.get("user"))] if params.get("user") is not None else []
+    given += [("users[%d]" % index, value) for index, value in enumerate(params.get("users") or [])]
+    for name, value in given:
+        if value is None or not str(value).strip():
+            problems.append("%s is empty" % name)
+        elif _control_characters(str(value)):
+            problems.append("%s contains a control character" % name)
+    if params.get("users") is not None and not params["users"]:
+        problems.append("users is an empty list")
+    return problems
+
+
+def duplicate_problems(identifiers, resolved):
+    """The identifiers that name a user another identifier already names: [text], naming both identifiers."""
+    first, problems = {}, []
+    for identifier in identifiers:
+        user = resolved.get(identifier)
+        if not isinstance(user, dict):
+            continue
+        key = user.get("_id")
+        if key in first:
+            problems.append("%r and %r are the same user (%s, id %s)" % (
+                first[key], identifier, user.get("username"), key))
+        else:
+            first[key] = identifier
+    return problems
+
+
+def textual_duplicates(identifiers):
+    """Identifiers given more than once (ignoring case): [text]."""
+    seen, problems = {}, []
+    for identifier in identifiers:
+        key = str(identifier).strip().lower()
+        if key in seen and seen[key] == identifier:
+            problems.append("%r is given twice" % identifier)
+        elif key in seen:
+            problems.append("%r and %r are given, which name one user (names are not case-sensitive)" % (
+                seen[key], identifier))
+        else:
+            seen[key] = identifier
+    return problems
+
+
 class DirectoryModule:
     """An AnsibleModule with a directory backend and secret-safe failure."""
 
-    def __init__(self, argument_spec, secret_options=(), provider_options=None, **kwargs):
-        """provider_options: {provider: names} of the module's own options that only that provider reads."""
+    def __init__(self, argument_spec, secret_options=(), provider_options=None, preflight=None, **kwargs):
+        """provider_options: {provider: names} of the module's own options that only that provider reads.
+
+        preflight(dm) -> [problem]: the module's own checks of its options, run with the common ones before
+        the directory is first contacted; any problem fails the run, naming every one.
+        """
         spec = dict(CONNECTION_SPEC)
         spec.update(argument_spec)
         kwargs.setdefault("mutually_exclusive", []).append(("api_key", "client_id"))
@@ -83,6 +229,16 @@ class DirectoryModule:
                  for name in names if self.params.get(name) not in (None, spec[name].get("default"))]
         if stray:
             self.fail("%s: not options of provider %s" % (", ".join(stray), provider))
+        problems = option_problems(self.params) + identifier_problems(self.params)
+        problems += preflight(self) if preflight is not None else []
+        if problems:
+            self.fail("; ".join(problems))
+        if provider == "jumpcloud" and self.params["validate_certs"]:
+            for name in ("base_url", "oauth_token_url"):
+                if (self.params.get(name) or "").lower().startswith("http://"):
+                    self.module.warn("%s is http://: the connection is not encrypted, so validate_certs has nothing to "
+                                     "verify and credentials and passwords cross the network in clear text; use "
+                                     "https://" % name)
         if provider == "ad":
             if not ad.HAS_LDAP3:
                 self.module.fail_json(msg=missing_required_lib("ldap3"), exception=ad.LDAP3_IMPORT_ERROR)
@@ -119,7 +275,7 @@ class DirectoryModule:
             return [self.params["user"]]
         return list(self.params.get("users") or [])
 
-    def for_each_user(self, work, identifiers=None, check=None, batch=None):
+    def for_each_user(self, work, identifiers=None, check=None, batch=None, duplicates="error"):
         """Resolve users (one listing for many), validate them all, then work(identifier, user).
 
         check(identifier, user) runs for every resolved user before the first work() call,
@@ -127,10 +283,27 @@ class DirectoryModule:
         that fails it is reported and skipped. work runs with bounded concurrency.
         batch, when given, is used instead of work: batch([(identifier, user)]) gets every accepted
         user at once and answers {identifier: what work would return, or a DirectoryError}.
+        duplicates: two identifiers naming one user are an "error" that fails the run before anything is
+        written (two writes would race), or are worked on "once" (the later ones report same_as).
         Returns per-user result dicts {user, id, username, changed, failed, msg, ...}.
         """
         identifiers = identifiers if identifiers is not None else self.identifiers()
-        resolved = self.guard(lambda: self.directory.resolve(identifiers))
+        if duplicates == "error":
+            twice = textual_duplicates(identifiers)
+            if twice:
+                self.fail("each user may be given once: %s" % "; ".join(twice))
+        resolved = self.guard(lambda: self.directory.resolve(list(dict.fromkeys(identifiers))))
+        same = duplicate_problems(identifiers, resolved)
+        if same and duplicates == "error":
+            self.fail("each user may be given once, nothing was written: %s" % "; ".join(same))
+        # "once": the first identifier of each user is worked on; each later one is answered from it.
+        first_of, copies = {}, []
+        for identifier in identifiers:
+            user = resolved.get(identifier)
+            key = user.get("_id") if isinstance(user, dict) else ("identifier", identifier)
+            copies.append(first_of.get(key))
+            first_of.setdefault(key, identifier)
+        all_identifiers, identifiers = identifiers, [i for i, c in zip(identifiers, copies) if c is None]
         for identifier, user in list(resolved.items()):
             if check is not None and isinstance(user, dict):
                 try:
@@ -162,13 +335,33 @@ class DirectoryModule:
             if error is not None:
                 entry["msg"] = self.redact(str(error))
                 entry["not_found"] = isinstance(error, UserNotFound)
+                # What became of the change: failed (not made), unknown (may or may not be), or set when only a
+                # later step (the expiry, the unlock) failed.
+                entry["outcome"] = getattr(error, "outcome", None) or "failed"
+                entry["changed"] = entry["outcome"] == "set"
             else:
                 entry.update(value)
+                if entry.get("note"):
+                    entry["note"] = self.redact(entry["note"])
             results.append(entry)
-        return results
+        by_identifier = dict((entry["user"], entry) for entry in results)
+        answered = []
+        for identifier, first in zip(all_identifiers, copies):
+            if first is None:
+                answered.append(by_identifier[identifier])
+            else:
+                entry = dict(by_identifier[first], user=identifier, changed=False, same_as=first)
+                entry.pop("diff", None)
+                answered.append(entry)
+        return answered
 
     def exit_with(self, results, **extra):
         """Single-user form: that user's fields at top level; list form: results plus counts."""
+        for entry in results:
+            if entry.get("outcome") == "already_set":
+                self.module.warn("%s: %s" % (entry["user"], entry["note"]))
+            elif entry.get("outcome") == "unknown":
+                self.module.warn("%s: the outcome is unknown: %s" % (entry["user"], entry["msg"]))
         changed = any(r["changed"] for r in results)
         failed = [r for r in results if r["failed"]]
         if self.params.get("user") is not None:
@@ -180,6 +373,8 @@ class DirectoryModule:
                 self.fail(msg, **result)
             self.module.exit_json(**result)
         summary = dict(total=len(results), changed=sum(1 for r in results if r["changed"]), failed=len(failed))
+        if any("outcome" in r for r in results):
+            summary["unknown"] = sum(1 for r in results if r.get("outcome") == "unknown")
         if failed:
             self.fail("%d of %d users failed: %s" % (len(failed), len(results), "; ".join(
                 "%s: %s" % (r["user"], r["msg"]) for r in failed[:10])), changed=changed, results=results,
