@@ -212,12 +212,17 @@ class PasswordSync:
                 self.preboot.update()
                 self.changed.append("preboot")
         except (CredentialError, ToolError, OSError) as exc:
-            unchanged = isinstance(exc, _StepRefused) or (step == "preboot" and isinstance(exc, ToolError))
+            # updatePreboot that exited with an error changed nothing; one killed half-way may have.
+            refused = isinstance(exc, ToolError) and exc.result is not None and exc.result.rc > 0
+            unchanged = isinstance(exc, _StepRefused) or (step == "preboot" and refused)
             if "filevault" not in self.changed and self._filevault_moved():
                 self.changed.append("filevault")  # e.g. a reset that moved FileVault, then failed
-            if marker is not None and unchanged and not self.changed:
+            # Nothing changed: put the marker back. A Preboot-only run found Preboot stale, and the old
+            # times keep it so whatever updatePreboot did, so a re-run refreshes it again.
+            restored = marker is not None and not self.changed and (unchanged or step == "preboot")
+            if restored:
                 self.preboot.restore(marker)
-            raise CredentialError(self._failure_message(step, exc, unchanged))
+            raise CredentialError(self._failure_message(step, exc, unchanged, restored or marker is None))
 
     def _filevault_moved(self):
         """Whether FileVault now opens with the new password though it did not before (read only; when it
@@ -229,7 +234,7 @@ class PasswordSync:
         except ToolError:
             return True
 
-    def _failure_message(self, step, exc, unchanged):
+    def _failure_message(self, step, exc, unchanged, marker_as_found):
         """What failed, then what this run changed and what it left as it was: every store named, truly."""
         names = {"login": "the local password", "filevault": "FileVault", "keychain": "the login keychain",
                  "preboot": "Preboot"}
@@ -253,8 +258,8 @@ class PasswordSync:
         if not changed and not failed:
             parts.append("no store was changed")
         if self.plan["preboot"] != NONE and "preboot" not in self.changed:
-            parts.append("Preboot is marked stale so a re-run refreshes it" if changed or failed
-                         else "the Preboot marker is as it was")
+            parts.append("the Preboot marker is as it was" if marker_as_found
+                         else "Preboot is marked stale so a re-run refreshes it")
         return "; ".join(parts)
 
     def _apply_login(self, action):

@@ -56,6 +56,7 @@ def test_check_inputs_names_every_option_and_never_a_value():
 
 @pytest.mark.parametrize("options", [
     dict(password=""), dict(password=None), dict(password="x" * 128), dict(password={"a": "b"}),
+    dict(password="lone\ud800surrogate"), dict(password=NEW, previous_password="nul\x00"),
     dict(password=NEW, previous_password=""), dict(password=NEW, admin_password="   "),
     dict(password=NEW, user="../alice"), dict(password=NEW, admin_user="-x"),
 ])
