@@ -95,20 +95,20 @@ class BatchCase(Case):
 def _sync_cases():
     cases = []
     for shape, value, word in HOSTILE_PASSWORDS:
-        cases.append(BatchCase("sync", "sync-password-%s" % shape, {"user": USER, "password": value,
-                                                                      "previous_password": OLD},
+        cases.append(BatchCase("sync", "sync-password-%s" % shape,
+                               {"user": USER, "password": value, "previous_password": OLD},
                                mentions=("password", word), secrets=_password_secret(value) + KNOWN))
         cases.append(BatchCase("sync-check", "sync-check-password-%s" % shape,
                                {"user": USER, "password": value, "previous_password": OLD},
                                mentions=("password", word), secrets=_password_secret(value) + KNOWN))
         # null = not given: the previous password is then unknown, and with no admin the run must stop.
         previous_words = ("previous_password",) if value is None else ("previous_password", word)
-        cases.append(BatchCase("sync", "sync-previous-%s" % shape, {"user": USER, "password": NEW,
-                                                                      "previous_password": value},
+        cases.append(BatchCase("sync", "sync-previous-%s" % shape,
+                               {"user": USER, "password": NEW, "previous_password": value},
                                mentions=previous_words, secrets=_password_secret(value) + KNOWN))
         admin_words = ("admin_password",) if value is None else ("admin_password", word)
-        cases.append(BatchCase("sync", "sync-admin-password-%s" % shape, {"user": USER, "password": NEW,
-                                                                            "admin_password": value},
+        cases.append(BatchCase("sync", "sync-admin-password-%s" % shape,
+                               {"user": USER, "password": NEW, "admin_password": value},
                                mentions=admin_words, secrets=_password_secret(value) + KNOWN))
     for shape, value, word in BAD_NAMES:
         cases.append(BatchCase("sync", "sync-user-%s" % shape, {"user": value, "password": NEW, "previous_password": OLD},
