@@ -13,8 +13,11 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   user:
-    description: Short name of the local macOS account.
-    type: str
+    description:
+      - Short name of the local macOS account.
+      - A string of ASCII letters, digits, C(_), C(-) and C(.), at most 255 characters, not starting with C(-) or
+        C(.) (so never C(..), a path, an option or a line). Anything else is refused before any tool runs.
+    type: raw
     required: true
 notes:
   - Runs on the Mac with Apple's C(/usr/bin/python3) (Python 3.9, standard library only); needs root

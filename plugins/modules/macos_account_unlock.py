@@ -57,11 +57,13 @@ failed_login_count:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account import Account, CredentialError
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import check_inputs
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.lockout import Lockout
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
 
 
 def _unlock(module, runner):
+    check_inputs(short_names=(("user", module.params["user"], False),))
     lockout = Lockout(runner, Account(runner, module.params["user"]))
     locked = lockout.locked()
     result = dict(changed=locked, locked_before=locked, failed_login_count=lockout.failed_count)
@@ -77,7 +79,7 @@ def _unlock(module, runner):
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(user=dict(type="str", required=True)), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=dict(user=dict(type="raw", required=True)), supports_check_mode=True)
     runner = runner_for(module, ())
     module.exit_json(**run_or_fail(module, runner, lambda: _unlock(module, runner)))
 

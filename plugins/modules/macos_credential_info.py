@@ -29,7 +29,11 @@ options:
     description:
       - A password to test against each store. Never logged or returned.
       - A wrong password counts as a failed login toward the lockout threshold.
-    type: str
+      - A string. A value no store could take - empty or blank, with a line break, a NUL or another control
+        character, longer than 127 bytes in UTF-8, or not a string - is refused (the module fails, naming the rule,
+        before any tool runs), as M(macfleet.credsync.macos_password_sync) would refuse it; it is never reported as
+        accepted or not.
+    type: raw
 attributes:
   diff_mode:
     description: Reports no diff; the module changes nothing.
@@ -122,12 +126,15 @@ accepts:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account import AUTH_OK, Account
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import check_inputs
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.lockout import Lockout
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.stores import STALE, FileVault, LoginKeychain, Preboot
 
 
 def _facts(module, runner):
+    check_inputs(passwords=(("password", module.params["password"], True),),
+                 short_names=(("user", module.params["user"], False),))
     account = Account(runner, module.params["user"])
     filevault = FileVault(runner, account)
     keychain = LoginKeychain(runner, account)
@@ -159,7 +166,7 @@ def _facts(module, runner):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(user=dict(type="str", required=True), password=dict(type="str", no_log=True)),
+        argument_spec=dict(user=dict(type="raw", required=True), password=dict(type="raw", no_log=True)),
         supports_check_mode=True,
     )
     runner = runner_for(module, ("password",))

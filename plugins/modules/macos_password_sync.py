@@ -37,24 +37,33 @@ author:
   - macfleet.credsync contributors (@macfleet)
 options:
   password:
-    description: The directory password now in force; every store is brought to it.
-    type: str
+    description:
+      - The directory password now in force; every store is brought to it.
+      - A string (quote it in YAML - a number, list or mapping is refused, never turned into a string). Refused,
+        before anything is checked or written, when it is empty or blank, contains a line break, a NUL or another
+        control character (tab, escape, ...), or is longer than 127 bytes in UTF-8 (the longest FileVault
+        passphrase).
+    type: raw
     required: true
   previous_password:
     description:
       - The password the Mac's stores may still hold (the one before the directory change).
       - With it, the local password is changed (not reset), FileVault is re-keyed with C(changePassphrase) and the
         login keychain is re-keyed, keeping every item.
-    type: str
+      - Omit it when it is not known; given, it must be a password as O(password) is (an empty string is refused).
+    type: raw
   admin_user:
     description:
       - A secure-token administrator used when the previous password is unknown, to reset the local password
         and FileVault with C(sysadminctl -resetPasswordFor). Only used when O(admin_password) is given.
-    type: str
+      - A macOS short name, as O(user).
+    type: raw
     default: _jumpcloudserviceaccount
   admin_password:
-    description: Password of O(admin_user).
-    type: str
+    description:
+      - Password of O(admin_user).
+      - Omit it when no admin is to be used; given, it must be a password as O(password) is.
+    type: raw
   filevault:
     description: Whether to bring FileVault (and Preboot) in line. When FileVault is off the stores report C(not_applicable).
     type: str
@@ -92,7 +101,10 @@ options:
 notes:
   - Supports check mode (reports exactly what would change, runs no write command) and diff mode (per-store states,
     never passwords).
-  - A password cannot contain a line break.
+  - Every password option and user name is checked first, in check mode and with O(state=verified) too, so check
+    mode predicts exactly what a real run does and bad input changes nothing.
+  - When a run fails after its first write, the message names the stores it changed and those it left as they
+    were; a run that changed nothing leaves the Preboot refresh marker as it found it.
 attributes:
   diff_mode:
     description: Shows the per-store state before and after (never a password).
@@ -260,11 +272,12 @@ def _sync(module, sync):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            user=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
-            previous_password=dict(type="str", no_log=True),
-            admin_user=dict(type="str", default="_jumpcloudserviceaccount"),
-            admin_password=dict(type="str", no_log=True),
+            # raw, checked by PasswordSync before anything else: type=str would turn a mapping into a string.
+            user=dict(type="raw", required=True),
+            password=dict(type="raw", required=True, no_log=True),
+            previous_password=dict(type="raw", no_log=True),
+            admin_user=dict(type="raw", default="_jumpcloudserviceaccount"),
+            admin_password=dict(type="raw", no_log=True),
             filevault=dict(type="str", choices=["sync", "skip"], default="sync"),
             keychain=dict(type="str", choices=["sync", "skip"], default="sync"),
             keychain_recovery=dict(type="str", choices=["new", "fail"], default="new"),

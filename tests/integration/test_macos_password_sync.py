@@ -14,6 +14,7 @@ import re
 import pytest
 
 import macsim
+from macsim import _state
 
 MODULE = "macfleet.credsync.macos_password_sync"
 USER = "alice"
@@ -481,3 +482,37 @@ def test_write_killed_halfway_leaves_a_mac_a_rerun_repairs(fleet, ansible, tmp_p
             problems["%s: %s %s" % (host.name, *write)] = dict(facts, msg=rerun[host.name].get("msg"))
     assert problems == {}, "re-run after a kill at the Nth write (host N): %s" % json.dumps(problems, indent=1)
     assert [run_leaks(run) for run in (killed, rerun)] == [{}, {}]
+
+
+# -- a failed run says what it changed; one that changed nothing leaves the Preboot marker as found ----------------
+def preboot_marker(host):
+    path = _state.preboot_info_path(host.root, host.state()["volume"]["group_uuid"])
+    return os.stat(path).st_mtime_ns
+
+
+def test_failed_run_names_what_it_changed_and_a_run_that_changed_nothing_leaves_preboot_as_found(ansible, make_host):
+    refused = make_host(scenario(OLD))        # the first write (dscl -passwd) is refused: nothing changes
+    half = make_host(scenario(OLD))           # the keychain re-key fails after login and FileVault moved
+    refused.add_fault(mode="fail", tool="dscl", command="-passwd", kind="write")
+    half.add_fault(mode="fail", tool="security", command="set-keychain-password", kind="write")
+    before, marker = snapshot(refused), preboot_marker(refused)
+    run, _audits = run_and_audit(ansible, [refused, half], Step(NEW, OLD, {}, previous=OLD).args())
+
+    message = run[refused.name].get("msg", "")
+    assert run[refused.name].get("failed") is True
+    assert "no store was changed" in message and "the Preboot marker is as it was" in message, message
+    assert snapshot(refused) == before and preboot_marker(refused) == marker
+
+    message = run[half.name].get("msg", "")
+    assert run[half.name].get("failed") is True
+    assert "changed by this run: the local password, FileVault" in message, message
+    assert "no store was changed" not in message and "Preboot is marked stale" in message, message
+    assert preboot_marker(half) == 0
+
+    for host in (refused, half):
+        host.clear_faults()
+    rerun, _audits = run_and_audit(ansible, [refused, half], Step(NEW, OLD, {}, previous=OLD).args())
+    for host in (refused, half):
+        assert not rerun[host.name].get("failed"), rerun[host.name]
+        assert all(synced_facts(host, Step(NEW, OLD, states(PREVIOUS, PREVIOUS, IN_SYNC, PREVIOUS), previous=OLD)).values())
+    assert [run_leaks(r) for r in (run, rerun)] == [{}, {}]

@@ -57,12 +57,16 @@ class ToolContext(object):
 
     # -- stdin and prompts -----------------------------------------------------
     def readline(self):
-        """One line of stdin without its newline; None at end of input."""
+        """One line of stdin without its newline; None at end of input.
+
+        The tools keep what they read as a C string: a NUL ends it there, and the rest of the line is lost
+        (what a tool then stores is not what was sent).
+        """
         line = self._stdin.readline()
         if not line:
             return None
         self._consumed.extend(line)
-        return line.decode("utf-8", "surrogateescape").rstrip("\n").rstrip("\r")
+        return line.split(b"\0", 1)[0].decode("utf-8", "surrogateescape").rstrip("\n").rstrip("\r")
 
     def read_all(self):
         data = self._stdin.read()

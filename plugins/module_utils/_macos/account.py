@@ -38,10 +38,35 @@ def escape_dscl_word(text):
     return "".join(c if c.isalnum() else "\\" + c for c in text)
 
 
-def check_secret_text(value, what):
-    """Secrets travel as lines on stdin: a newline inside one cannot be sent."""
-    if value is not None and ("\n" in value or "\r" in value):
-        raise CredentialError("%s contains a line break, which the macOS tools cannot read on stdin" % what)
+MAX_SHORT_NAME = 255
+_SHORT_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def short_name_problems(value):
+    """The rules a user option breaks as a macOS short name, as phrases that complete "<option> ...".
+
+    The name ends up in Open Directory paths (/Users/<name>) and, through the home folder, in file paths:
+    what could climb out of /Users, read as a tool's option or carry a line into dscl's interactive mode is
+    refused, not escaped. The rule is the short name macOS itself allows (System Settings) and the
+    directories this collection syncs from hand out: ASCII letters, digits, '_', '-' and '.'.
+    """
+    if value is None:
+        return ["is missing"]
+    if not isinstance(value, str):
+        return ["must be a string (a macOS short name), not %s" % type(value).__name__]
+    if value == "":
+        return ["is empty"]
+    problems = []
+    if len(value) > MAX_SHORT_NAME:
+        problems.append("is longer than %d characters, the longest name a home folder can have" % MAX_SHORT_NAME)
+    if not _SHORT_NAME_CHARS.fullmatch(value):
+        problems.append("may contain only ASCII letters, digits, '_', '-' and '.' (a macOS short name: no space, "
+                        "'/', ':', line break or other character)")
+    if value.startswith("-"):
+        problems.append("must not start with '-' (the macOS tools would read it as an option)")
+    elif value.startswith("."):
+        problems.append("must not start with '.' (a hidden or relative path such as '..', not an account)")
+    return problems
 
 
 def parse_dscl_read(text):
@@ -73,13 +98,19 @@ class Account:
         attributes = parse_dscl_read(result.stdout)
         self.guid = _single(attributes, "GeneratedUID", name).upper()
         self.home = _single(attributes, "NFSHomeDirectory", name)
-        self.uid = int(_single(attributes, "UniqueID", name))
-        self.gid = int(_single(attributes, "PrimaryGroupID", name))
+        try:
+            self.uid = int(_single(attributes, "UniqueID", name))
+            self.gid = int(_single(attributes, "PrimaryGroupID", name))
+        except ValueError:
+            raise CredentialError("user %s has a UniqueID or PrimaryGroupID in Open Directory that is not a number"
+                                  % name)
         self.authority = attributes.get("AuthenticationAuthority", [])
         policy_xml = "\n".join(attributes.get("accountPolicyData", []))
         try:
             self.policy = plistlib.loads(policy_xml.encode("utf-8")) if policy_xml else {}
         except Exception:  # pylint: disable=broad-except
+            self.policy = {}
+        if not isinstance(self.policy, dict):
             self.policy = {}
 
     @property
@@ -88,7 +119,10 @@ class Account:
 
     @property
     def password_last_set(self):
-        return float(self.policy.get("passwordLastSetTime") or 0)
+        try:
+            return float(self.policy.get("passwordLastSetTime") or 0)
+        except (TypeError, ValueError):
+            return 0.0
 
     def authenticate(self, password):
         """AUTH_OK, AUTH_FAILED or AUTH_LOCKED. A failure counts toward the lockout threshold."""

@@ -21,9 +21,14 @@ def runner_for(module, secret_options):
 
 
 def run_or_fail(module, runner, work, **partial_result):
-    """Call work(); a CredentialError or ToolError becomes fail_json, its text redacted."""
+    """Call work(); a CredentialError, ToolError or OSError becomes fail_json, its text redacted.
+
+    fail_json is called after the except block: called inside it, ansible-core adds the exception as a
+    traceback to the result, and these are expected failures with a clear message, not crashes.
+    """
     try:
         return work()
-    except (CredentialError, ToolError) as exc:
-        module.fail_json(msg=runner.redact(str(exc)), **partial_result)
+    except (CredentialError, ToolError, OSError) as exc:
+        message = runner.redact(str(exc))
+    module.fail_json(msg=message, **partial_result)
     return None

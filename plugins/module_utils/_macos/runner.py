@@ -22,6 +22,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import collections
 import os
+import plistlib
 import subprocess
 
 from .._secrets.redact import redact
@@ -47,7 +48,7 @@ class ToolRunner:
     SYSTEM_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin")
 
     def __init__(self, secrets=(), timeout=120, search_path=None):
-        self._secrets = [s for s in secrets if s]
+        self._secrets = [s for s in secrets if isinstance(s, str) and s]
         self.timeout = timeout
         if search_path is None:
             search_path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
@@ -56,7 +57,7 @@ class ToolRunner:
         self._paths = {}
 
     def add_secret(self, secret):
-        if secret and secret not in self._secrets:
+        if isinstance(secret, str) and secret and secret not in self._secrets:
             self._secrets.append(secret)
 
     def redact(self, text):
@@ -101,6 +102,17 @@ class ToolRunner:
         if check and result.rc != 0:
             raise ToolError(self.describe_failure(result), result)
         return result
+
+    def plist(self, result):
+        """The tool's -plist output as a dict; a ToolError (not a traceback) when it is not one."""
+        try:
+            data = plistlib.loads(result.stdout.encode("utf-8"))
+        except Exception:  # pylint: disable=broad-except
+            data = None  # plistlib raises several kinds (expat, binascii, InvalidFileException)
+        if not isinstance(data, dict):
+            raise ToolError("%s printed no readable property list (exit %s)" % (
+                os.path.basename(result.argv[0]), result.rc), result)
+        return data
 
     def describe_failure(self, result):
         detail = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]

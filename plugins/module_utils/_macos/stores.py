@@ -16,7 +16,6 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import datetime
 import os
-import plistlib
 
 from .account import AUTH_LOCKED, AUTH_OK, CredentialError, escape_dscl_word
 from .runner import ToolError
@@ -97,8 +96,9 @@ class FileVault:
 
     def is_crypto_user(self):
         result = self.runner.run("diskutil", ["apfs", "listCryptoUsers", "-plist", VOLUME], check=True)
-        users = plistlib.loads(result.stdout.encode("utf-8")).get("Users", [])
-        return any(u.get("APFSCryptoUserUUID", "").upper() == self.account.guid for u in users)
+        users = self.runner.plist(result).get("Users", [])
+        return any(isinstance(u, dict) and str(u.get("APFSCryptoUserUUID", "")).upper() == self.account.guid
+                   for u in users)
 
     def opens(self, passphrase):
         result = self.runner.run("diskutil", ["apfs", "unlockVolume", VOLUME, "-user", self.account.guid,
@@ -129,7 +129,7 @@ class Preboot:
 
     def _info(self, volume):
         result = self.runner.run("diskutil", ["info", "-plist", volume], check=True)
-        return plistlib.loads(result.stdout.encode("utf-8"))
+        return self.runner.plist(result)
 
     def info_path(self):
         group = self._info(VOLUME).get("APFSVolumeGroupID")
@@ -147,9 +147,23 @@ class Preboot:
     def mark_stale(self):
         """Age the refresh marker before FileVault changes, so a run killed before the refresh
         still finds Preboot stale next time (a FileVault-only change leaves passwordLastSetTime
-        as it was). updatePreboot rewrites the file; best effort where the volume refuses."""
+        as it was). updatePreboot rewrites the file; best effort where the volume refuses.
+
+        Returns the marker's (path, atime, mtime) as found, for restore(); None when there is none."""
         try:
-            os.utime(self.info_path(), (0, 0))
+            path = self.info_path()
+            info = os.stat(path)
+            os.utime(path, (0, 0))
+        except OSError:
+            return None
+        return (path, info.st_atime_ns, info.st_mtime_ns)
+
+    @staticmethod
+    def restore(marker):
+        """Put the marker's times back, after a run that failed having changed nothing."""
+        path, atime_ns, mtime_ns = marker
+        try:
+            os.utime(path, ns=(atime_ns, mtime_ns))
         except OSError:
             pass
 

@@ -22,7 +22,9 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import os
 
-from .account import AUTH_OK, Account, CredentialError, check_secret_text
+from .account import AUTH_OK, Account, CredentialError
+from .inputs import check_inputs
+from .runner import ToolError
 from .stores import (ABSENT, IN_SYNC, NOT_APPLICABLE, PREVIOUS, SKIPPED, STALE, UNKNOWN,
                      FileVault, LocalLogin, LoginKeychain, Preboot)
 
@@ -30,14 +32,19 @@ STORES = ("login", "filevault", "preboot", "keychain")
 NONE = "none"
 
 
+class _StepRefused(CredentialError):
+    """A write the tool refused, verified: the store it was meant to change is as it was."""
+
+
 class PasswordSync:
     """Inspect (read only), plan, apply and verify one user's stores."""
 
     def __init__(self, runner, user, password, previous_password=None, admin_user=None, admin_password=None,
                  filevault="sync", keychain="sync", keychain_recovery="new", update_preboot=True):
-        for value, what in ((password, "password"), (previous_password, "previous_password"),
-                            (admin_password, "admin_password")):
-            check_secret_text(value, what)
+        # Before anything is inspected, in check mode and state=verified too: check mode predicts the real run.
+        check_inputs(passwords=(("password", password, False), ("previous_password", previous_password, True),
+                                ("admin_password", admin_password, True)),
+                     short_names=(("user", user, False), ("admin_user", admin_user, True)))
         self.runner = runner
         self.user = user
         self.password = password
@@ -173,19 +180,87 @@ class PasswordSync:
 
     # -- apply --------------------------------------------------------------------------
     def apply(self):
+        """Run the plan in order; a failure says which stores changed and which did not.
+
+        The Preboot marker is aged before the first write that can change FileVault, so a run killed before
+        updatePreboot still finds Preboot stale next time. When the run fails having changed nothing (the
+        first write refused, verified), the marker's times are put back: a failed run that wrote nothing
+        leaves the Mac as it found it.
+        """
         plan = self.plan
-        if plan["preboot"] != NONE:
-            self.preboot.mark_stale()
-        if plan["login"] != NONE:
-            self._apply_login(plan["login"])
-            self.account = self.account.reload()
-            self.filevault.account = self.account
-        if plan["filevault"] != NONE:
-            self._apply_filevault()
-        if plan["keychain"] != NONE:
-            self._apply_keychain(plan["keychain"])
-        if plan["preboot"] != NONE:
-            self.preboot.update()
+        self.changed = []
+        marker = step = None
+        try:
+            if plan["preboot"] != NONE:
+                marker = self.preboot.mark_stale()
+            if plan["login"] != NONE:
+                step = "login"
+                self._apply_login(plan["login"])
+                self.changed.append("login")
+                self.account = self.account.reload()
+                self.filevault.account = self.account
+            if plan["filevault"] != NONE:
+                step = "filevault"
+                self._apply_filevault()
+                self.changed.append("filevault")
+            if plan["keychain"] != NONE:
+                step = "keychain"
+                self._apply_keychain(plan["keychain"])
+                self.changed.append("keychain")
+            if plan["preboot"] != NONE:
+                step = "preboot"
+                self.preboot.update()
+                self.changed.append("preboot")
+        except (CredentialError, ToolError, OSError) as exc:
+            # updatePreboot that exited with an error changed nothing; one killed half-way may have.
+            refused = isinstance(exc, ToolError) and exc.result is not None and exc.result.rc > 0
+            unchanged = isinstance(exc, _StepRefused) or (step == "preboot" and refused)
+            if "filevault" not in self.changed and self._filevault_moved():
+                self.changed.append("filevault")  # e.g. a reset that moved FileVault, then failed
+            # Nothing changed: put the marker back. A Preboot-only run found Preboot stale, and the old
+            # times keep it so whatever updatePreboot did, so a re-run refreshes it again.
+            restored = marker is not None and not self.changed and (unchanged or step == "preboot")
+            if restored:
+                self.preboot.restore(marker)
+            raise CredentialError(self._failure_message(step, exc, unchanged, restored or marker is None))
+
+    def _filevault_moved(self):
+        """Whether FileVault now opens with the new password though it did not before (read only; when it
+        cannot be told, it may have moved)."""
+        if self.before["filevault"] in (IN_SYNC, SKIPPED, NOT_APPLICABLE):
+            return False
+        try:
+            return self.filevault.opens(self.password)
+        except ToolError:
+            return True
+
+    def _failure_message(self, step, exc, unchanged, marker_as_found):
+        """What failed, then what this run changed and what it left as it was: every store named, truly."""
+        names = {"login": "the local password", "filevault": "FileVault", "keychain": "the login keychain",
+                 "preboot": "Preboot"}
+        order = [s for s in ("login", "filevault", "keychain", "preboot") if self.plan[s] != NONE]
+        message = str(exc) if isinstance(exc, (CredentialError, ToolError)) else "%s: %s" % (
+            names.get(step, step), exc)
+        changed = [names[s] for s in self.changed]
+        if self.keychain_moved_to and "keychain" not in self.changed:
+            changed.append("the old login keychain was moved to %s" % self.keychain_moved_to)
+        failed = [] if unchanged or step is None else [names[step]]
+        untouched = [names[s] for s in order if s not in self.changed and s != step]
+        if unchanged and step is not None:
+            untouched.insert(0, names[step])
+        parts = [message]
+        if changed:
+            parts.append("changed by this run: %s" % ", ".join(changed))
+        if failed:
+            parts.append("may have changed: %s" % ", ".join(failed))
+        if untouched:
+            parts.append("not changed: %s" % ", ".join(untouched))
+        if not changed and not failed:
+            parts.append("no store was changed")
+        if self.plan["preboot"] != NONE and "preboot" not in self.changed:
+            parts.append("the Preboot marker is as it was" if marker_as_found
+                         else "Preboot is marked stale so a re-run refreshes it")
+        return "; ".join(parts)
 
     def _apply_login(self, action):
         if action == "change":
@@ -198,7 +273,7 @@ class PasswordSync:
         # The tools' exit codes are not trusted (dscl -q always exits 0; sysadminctl can exit 0
         # after a refusal): the new password must open the account before anything else moves.
         if self.account.authenticate(self.password) != AUTH_OK:
-            raise CredentialError("the local password did not change: %s was refused; no other store was touched" % how)
+            raise _StepRefused("the local password did not change: %s was refused" % how)
 
     def _apply_filevault(self):
         if self.filevault.opens(self.password):
@@ -207,11 +282,14 @@ class PasswordSync:
             result = self.filevault.change(self.previous, self.password)
             how = "diskutil apfs changePassphrase"
         else:
-            self._require_admin("FileVault did not follow the local password")
+            try:
+                self._require_admin("FileVault did not follow the local password")
+            except CredentialError as exc:
+                raise _StepRefused(str(exc))  # refused before its write
             result = self.login.admin_reset(self.password, self.admin_user, self.admin_password)
             how = "sysadminctl -resetPasswordFor"
         if not self.filevault.opens(self.password):
-            raise CredentialError("FileVault still does not open with the new password after %s (%s)" % (
+            raise _StepRefused("FileVault still does not open with the new password after %s (%s)" % (
                 how, self.runner.describe_failure(result)))
 
     def _apply_keychain(self, action):

@@ -125,9 +125,10 @@ def _refuse_disk_user(ctx, guid):
 
 
 def _check_length(ctx, passphrase):
-    if len(passphrase) > MAX_PASSPHRASE:
-        # The limit is documented; the wording is unconfirmed.
-        _fail(ctx, "Error: The passphrase is longer than %d characters" % MAX_PASSPHRASE)
+    # The limit is documented in bytes (the passphrase is a C string: 64 two-byte characters are 128);
+    # the wording is unconfirmed.
+    if len(passphrase.encode("utf-8", "surrogateescape")) > MAX_PASSPHRASE:
+        _fail(ctx, "Error: The passphrase is longer than %d bytes" % MAX_PASSPHRASE)
 
 
 # -- listCryptoUsers ------------------------------------------------------------------

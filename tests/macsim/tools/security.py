@@ -66,6 +66,8 @@ GENP_ATTRIBUTES = (
     ('"mdat"', "timedate", "mdat"), ('"nega"', "sint32", None), ('"prot"', "blob", None),
     ('"scrp"', "sint32", None), ('"svce"', "blob", "service"), ('"type"', "uint32", None),
 )
+# getpass(3) keeps at most _PASSWORD_LEN bytes of a prompted password.
+PASSWORD_LEN = 128
 # security.c reads -i lines into a 4096-byte buffer and splits at most 32 arguments.
 MAX_LINE_LEN = 4096
 MAX_ARGS = 32
@@ -359,10 +361,14 @@ class _Session(object):
         if limited and len(line) >= MAX_LINE_LEN - 1:  # the rest is read as the next line
             self._lines.insert(0, line[MAX_LINE_LEN - 1:])
             line = line[:MAX_LINE_LEN - 1]
-        return line
+        return line.split("\0", 1)[0]  # a C string: a NUL ends the command line there
 
     def prompt(self, text):
-        return self.ctx.prompt_secret(text)
+        """getpass(3): at most _PASSWORD_LEN (128) bytes are kept, the rest of the line silently dropped."""
+        answer = self.ctx.prompt_secret(text)
+        if answer is None:
+            return None
+        return answer.encode("utf-8", "surrogateescape")[:PASSWORD_LEN].decode("utf-8", "surrogateescape")
 
     # -- output and errors -------------------------------------------------------
     def fail(self, context, code):

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, macfleet.credsync contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The Mac modules' input check, run before anything is inspected or written (check mode and state=verified
+too, so check mode predicts exactly what a real run does).
+
+Passwords go through the collection's one validator (_secrets/passwords.py); user options must be macOS
+short names (account.short_name_problems). Every problem of every option is reported at once.
+
+Private to the collection; Python 3.9, standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+from .._secrets.passwords import PasswordError, check_password
+from .account import CredentialError, short_name_problems
+
+
+class InputError(CredentialError):
+    """Bad input: nothing was inspected or written. The message names each option and rule, never a value."""
+
+
+def check_inputs(passwords=(), short_names=()):
+    """Raise InputError listing every broken rule.
+
+    passwords: (option name, value, optional) triples; an optional password may be None (not given) but,
+    when given, is a password like any other (an empty one is refused: omit the option instead).
+    short_names: (option name, value, optional) triples; an optional name may be None.
+    """
+    messages = []
+    for what, value, optional in passwords:
+        try:
+            check_password(value, what, optional=optional)
+        except PasswordError as exc:
+            messages.append(str(exc))
+    for what, value, optional in short_names:
+        if value is None and optional:
+            continue
+        problems = short_name_problems(value)
+        if problems:
+            messages.append("%s %s" % (what, "; ".join(problems)))
+    if messages:
+        raise InputError("; ".join(messages) + " (nothing was checked or changed on this Mac)")
