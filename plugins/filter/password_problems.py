@@ -63,7 +63,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import password_problems
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import password_problems
 
 
 def _problems(passwords, optional=False, what="password"):

@@ -248,7 +248,7 @@ summary:
 
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import (
     USER_SPEC, DirectoryModule, textual_duplicates)
-from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import PasswordError, check_password
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import PasswordError, check_password
 
 
 def password_problems(dm):

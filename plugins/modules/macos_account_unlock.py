@@ -55,9 +55,9 @@ failed_login_count:
   sample: 5
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.module import CheckedModule
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account import Account, CredentialError
-from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import check_inputs
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import NOTHING_DONE, check_inputs, given_name_problems
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.lockout import Lockout
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
 
@@ -79,7 +79,8 @@ def _unlock(module, runner):
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(user=dict(type="raw", required=True)), supports_check_mode=True)
+    module = CheckedModule(lambda given: given_name_problems(given, ("user",)), NOTHING_DONE,
+                           argument_spec=dict(user=dict(type="raw", required=True)), supports_check_mode=True)
     runner = runner_for(module, ())
     module.exit_json(**run_or_fail(module, runner, lambda: _unlock(module, runner)))
 

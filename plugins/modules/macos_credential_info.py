@@ -124,9 +124,9 @@ accepts:
   sample: {login: true, filevault: false, keychain: false}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.module import CheckedModule
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account import AUTH_OK, Account
-from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import check_inputs
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import NOTHING_DONE, check_inputs, given_name_problems
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.lockout import Lockout
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.stores import STALE, FileVault, LoginKeychain, Preboot
@@ -165,7 +165,8 @@ def _facts(module, runner):
 
 
 def main():
-    module = AnsibleModule(
+    module = CheckedModule(
+        lambda given: given_name_problems(given, ("user",)), NOTHING_DONE,
         argument_spec=dict(user=dict(type="raw", required=True), password=dict(type="raw", no_log=True)),
         supports_check_mode=True,
     )

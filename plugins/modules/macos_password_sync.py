@@ -225,7 +225,8 @@ secure_token:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.module import CheckedModule
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import NOTHING_DONE, given_name_problems
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.sync import NONE, STORES, PasswordSync
 
@@ -270,7 +271,8 @@ def _sync(module, sync):
 
 
 def main():
-    module = AnsibleModule(
+    module = CheckedModule(
+        lambda given: given_name_problems(given, ("user", "admin_user")), NOTHING_DONE,
         argument_spec=dict(
             # raw, checked by PasswordSync before anything else: type=str would turn a mapping into a string.
             user=dict(type="raw", required=True),

@@ -15,9 +15,10 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import os
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from .._secrets.redact import redact
+from .._common.module import CheckedModule
+from .._common.redact import redact
 from .base import DirectoryError, UserNotFound, run_bounded
 from . import ad, jumpcloud
 
@@ -209,8 +210,12 @@ def textual_duplicates(identifiers):
 class DirectoryModule:
     """An AnsibleModule with a directory backend and secret-safe failure."""
 
-    def __init__(self, argument_spec, secret_options=(), provider_options=None, preflight=None, **kwargs):
+    def __init__(self, argument_spec, secret_options=(), provider_options=None, preflight=None, early_problems=None,
+                 **kwargs):
         """provider_options: {provider: names} of the module's own options that only that provider reads.
+
+        early_problems(raw) -> [problem]: checks of the options as the task gave them, before AnsibleModule
+        validates and logs them (see _common.module.CheckedModule; a NUL in a logged option is always one).
 
         preflight(dm) -> [problem]: the module's own checks of its options, run with the common ones before
         the directory is first contacted; any problem fails the run, naming every one.
@@ -220,7 +225,7 @@ class DirectoryModule:
         kwargs.setdefault("mutually_exclusive", []).append(("api_key", "client_id"))
         kwargs.setdefault("required_together", []).append(("client_id", "client_secret"))
         kwargs.setdefault("required_if", []).append(("provider", "ad", ("server", "bind_user", "bind_password")))
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = CheckedModule(early_problems, argument_spec=spec, **kwargs)
         self.params = self.module.params
         self._secrets = [self.params.get(name) for name in ("api_key", "client_secret", "bind_password") + tuple(secret_options)]
         provider = self.params["provider"]

@@ -5,7 +5,7 @@
 """The Mac modules' input check, run before anything is inspected or written (check mode and state=verified
 too, so check mode predicts exactly what a real run does).
 
-Passwords go through the collection's one validator (_secrets/passwords.py); user options must be macOS
+Passwords go through the collection's one validator (_common/passwords.py); user options must be macOS
 short names (account.short_name_problems). Every problem of every option is reported at once.
 
 Private to the collection; Python 3.9, standard library only.
@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-from .._secrets.passwords import PasswordError, check_password
+from .._common.passwords import PasswordError, check_password
 from .account import CredentialError, short_name_problems
 
 
@@ -43,4 +43,22 @@ def check_inputs(passwords=(), short_names=()):
         if problems:
             messages.append("%s %s" % (what, "; ".join(problems)))
     if messages:
-        raise InputError("; ".join(messages) + " (nothing was checked or changed on this Mac)")
+        raise InputError(NOTHING_DONE % "; ".join(messages))
+
+
+NOTHING_DONE = "%s (nothing was checked or changed on this Mac)"
+
+
+def given_name_problems(given, names):
+    """The user options among `names` as the task gave them, checked as short names ("<option> <rules>").
+
+    For CheckedModule: run before AnsibleModule logs its invocation, which a NUL in a user name would
+    otherwise fail in words that name no option.
+    """
+    problems = []
+    for name in names:
+        if given.get(name) is not None:
+            broken = short_name_problems(given[name])
+            if broken:
+                problems.append("%s %s" % (name, "; ".join(broken)))
+    return problems

@@ -25,7 +25,7 @@ import os
 import plistlib
 import subprocess
 
-from .._secrets.redact import redact
+from .._common.redact import redact
 
 ToolResult = collections.namedtuple("ToolResult", ["argv", "rc", "stdout", "stderr"])
 

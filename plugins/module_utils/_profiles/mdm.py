@@ -17,7 +17,7 @@ import binascii
 import hashlib
 
 from .._directory.base import DirectoryError
-from .._directory.module import CONNECTION_SPEC, DirectoryModule
+from .._directory.module import DirectoryModule
 from . import options, writer
 from .jumpcloud import JumpCloudProfilePolicies
 from .validators import ProfileError
@@ -64,10 +64,8 @@ class MdmProfile:
     """
 
     def __init__(self, argument_spec):
-        # Checked by a module of their own first: DirectoryModule's would fail on a NUL before they are looked at.
-        options.CheckedModule(argument_spec, argument_spec=dict(CONNECTION_SPEC, **argument_spec), supports_check_mode=True,
-                              required_if=[("state", "present", ("src",))], log=False)
-        self.dm = DirectoryModule(argument_spec, supports_check_mode=True, required_if=[("state", "present", ("src",))])
+        self.dm = DirectoryModule(argument_spec, supports_check_mode=True, required_if=[("state", "present", ("src",))],
+                                  early_problems=lambda raw: options.option_problems(argument_spec, raw, raw))
         self.module = self.dm.module
         self.params = self.dm.params
         self.api = JumpCloudProfilePolicies(self.dm.directory.client)

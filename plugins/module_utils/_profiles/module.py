@@ -18,6 +18,8 @@ import hashlib
 
 from ansible.module_utils.basic import missing_required_lib
 
+from .._common.module import CheckedModule
+
 from . import options, schema, signing, writer
 from .validators import ProfileError
 
@@ -51,8 +53,9 @@ class ProfileModule:
         spec.update(argument_spec)
         for name, value in defaults.items():  # per-module defaults of common options (identifier, ...)
             spec[name] = dict(spec[name], default=value)
-        self.module = options.CheckedModule(spec, "nothing written: %s", argument_spec=spec, supports_check_mode=True,
-                                            required_together=[("signing_certificate", "signing_key")])
+        self.module = CheckedModule(lambda raw: options.option_problems(spec, raw, raw), "nothing written: %s",
+                                    argument_spec=spec, supports_check_mode=True,
+                                    required_together=[("signing_certificate", "signing_key")])
         self.params = self.module.params
         self.build = build
 

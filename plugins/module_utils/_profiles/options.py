@@ -28,9 +28,6 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import re
 
-from ansible.module_utils import basic
-from ansible.module_utils.basic import AnsibleModule
-
 from .validators import CONTROL_CHARACTERS
 
 LINE_MAX = 255       # a name, an identifier, a bundle id: one line on a settings screen
@@ -129,44 +126,3 @@ def option_problems(spec, raw, params):
     problems = []
     _walk(spec, raw, params, "", problems)
     return problems
-
-
-def raw_module_options():
-    """The task's options as they reached the module, before AnsibleModule converted their types.
-
-    ansible.module_utils.basic documents _load_params() for modules that need the options as given;
-    AnsibleModule itself keeps only the converted ones.
-    """
-    try:
-        raw = basic._load_params()  # pylint: disable=protected-access  # looked up when called, not imported
-    except Exception:  # pylint: disable=broad-except  # no raw options (unit tests): check the converted ones
-        return None
-    return raw if isinstance(raw, dict) else None
-
-
-class CheckedModule(AnsibleModule):
-    """An AnsibleModule whose own text options (`own_spec`) are checked as the task gave them, first.
-
-    Checked before AnsibleModule's own validation and its invocation logging, because both fail on such
-    values in words that name no option: a string given for a list of dictionaries is "dictionary
-    requested, could not parse JSON or key=value", and a NUL anywhere ends the syslog line of the
-    invocation with "Failed to log to syslog". When an option breaks a rule, the module fails with the
-    rules broken (one per option) as soon as it can, without logging the invocation; the `problems`
-    key lists them. message: "%s" -> the failure text. log: False for a module built only to check.
-    """
-
-    def __init__(self, own_spec, message="%s", log=True, **kwargs):
-        raw = raw_module_options()
-        self._option_problems = option_problems(own_spec, raw, raw) if raw else []
-        self._option_message = message
-        if self._option_problems or not log:
-            kwargs["no_log"] = True
-        super(CheckedModule, self).__init__(**kwargs)
-        if self._option_problems:
-            self.fail_json(msg="")
-
-    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ  # the signature varies across ansible-core
-        if self._option_problems:
-            msg = self._option_message % "; ".join(self._option_problems)
-            kwargs = dict(problems=self._option_problems)
-        super(CheckedModule, self).fail_json(msg=msg, **kwargs)

@@ -1,4 +1,4 @@
-"""The one password validator (_secrets.passwords), the redaction it shares, and the password_problems filter."""
+"""The one password validator (_common.passwords), the redaction it shares, and the password_problems filter."""
 
 import json
 
@@ -13,9 +13,9 @@ if not in_collection_tree():
 # pylint: disable=wrong-import-position
 from ansible.errors import AnsibleFilterError
 from ansible_collections.macfleet.credsync.plugins.filter.password_problems import FilterModule
-from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import (
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import (
     MAX_PASSWORD_BYTES, PasswordError, check_password, password_problems)
-from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.redact import REDACTED, redact
+from ansible_collections.macfleet.credsync.plugins.module_utils._common.redact import REDACTED, redact
 
 BAD = [
     ("", "is empty"),
@@ -73,7 +73,7 @@ def test_every_broken_rule_is_named():
 def test_the_validator_runs_on_the_macs_python():
     proc = run_on_python39(
         "import json\n"
-        "from ansible_collections.macfleet.credsync.plugins.module_utils._secrets.passwords import password_problems\n"
+        "from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import password_problems\n"
         "print(json.dumps([password_problems(v) for v in %s]))" % json.dumps(["", "ok", "a\tb", "x" * 128]))
     assert proc.returncode == 0, proc.stderr.decode()
     problems = json.loads(proc.stdout.decode())
