@@ -108,6 +108,8 @@ def _new_user(state, rng, spec, uid, home_root):
         locked = keychain.get("locked", not (spec.get("logged_in") and keychain.get("password", password) == password))
         if not locked:
             state["unlocked_keychains"].append(os.path.realpath(path))
+            if spec.get("logged_in"):
+                state["session_unlocked_keychains"].append(os.path.realpath(path))
     if spec.get("logged_in"):
         state["sessions"].append({"name": name, "on_console": False})
     return name
@@ -139,6 +141,7 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
         "policy": {"global": {}, "users": {}},
         "unlocked_keychains": [],
         "sessions": [],             # GUI login sessions: [{name, on_console}] (scutil State:/Users/ConsoleUser)
+        "session_unlocked_keychains": [],  # unlocked by a session's login, not by a tool: locking them disturbs it
         "session_keychain_locks": [],  # a session's keychain locked under it: what the module must never do
         "faults": [],
         "call_seq": 0,

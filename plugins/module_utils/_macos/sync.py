@@ -183,10 +183,12 @@ class PasswordSync:
             if recovery == LEAVE:
                 return LEAVE
             if self.logged_in:
+                what = ("a live session holds the login keychain, so it is never moved aside or recreated"
+                        if state == UNKNOWN else "no login keychain is created under a live session")
                 raise CredentialError(
-                    "%s is logged in: a live session holds the login keychain, so it is never moved aside or "
-                    "recreated (keychain_recovery: %s; nothing was changed): use keychain_recovery: leave, give "
-                    "previous_password, or run again once the user has logged out" % (self.user, recovery))
+                    "%s is logged in: %s (keychain_recovery: %s; nothing was changed): use keychain_recovery: leave "
+                    "(macOS deals with it at the next login), give previous_password, or run again once the user "
+                    "has logged out" % (self.user, what, recovery))
             if state == ABSENT:
                 return "create"
             if recovery != "new":
@@ -355,6 +357,8 @@ class PasswordSync:
             return self._rekey_in_session()
         if action == "rekey":
             self.keychain.rekey(self.previous, self.password)
+            # Re-keying unlocks it; under a session it then cannot be re-tested without locking it again.
+            self.rekeyed_in_session = self.keychain.held_by_session
             if self._may_chown() and not self.keychain.owned_by_user():
                 self.keychain.give_to_user()
         else:

@@ -511,8 +511,12 @@ def _session_holding(session, path):
 def _lock(session, path):
     """SecKeychainLock: securityd locks it even under a live session, whose apps then lose access until the user
     types the password again; macsim records that so tests can show it never happens."""
-    if session.host.keychain_unlocked(path) and _session_holding(session, path):
-        session.host.data.setdefault("session_keychain_locks", []).append(os.path.realpath(path))
+    real = os.path.realpath(path)
+    held = session.host.data.get("session_unlocked_keychains", [])
+    # Only what the session unlocked counts: a keychain a tool unlocked and locks again is as it was found.
+    if session.host.keychain_unlocked(path) and real in held and _session_holding(session, path):
+        session.host.data.setdefault("session_keychain_locks", []).append(real)
+        held.remove(real)
     session.host.set_keychain_unlocked(path, False)
 
 
