@@ -79,7 +79,7 @@ options:
       - What to do when no known password opens the login keychain (or there is none).
       - V(leave) leaves it as it is for macOS's own dialog at the user's next login, which offers
         C(Update Keychain Password) (the old password re-keys it) and C(Create New Keychain) (macOS moves the old
-        one aside and starts an empty one). Nothing is written to the keychain; RV(stores.keychain.after) is
+        one aside and starts an empty one). Nothing is written to the keychain; C(stores.keychain.after) is
         V(left_for_login) and RV(keychain_left_for_login) is true. A missing login keychain is left for macOS to
         create at the next login.
       - V(new) moves it aside next to itself as C(login_replaced_<UTC time>.keychain-db) (nothing is deleted; the
