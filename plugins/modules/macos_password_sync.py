@@ -107,7 +107,7 @@ options:
     choices: [synced, verified]
     default: synced
 notes:
-  - B(The logged-in user.) Whether the user has a GUI session is read from C(scutil) (C(State:/Users/ConsoleUser):
+  - B(The logged-in user.) Whether the user has a GUI session is read from C(scutil) (C(State:/Users/ConsoleUser), which lists
     the console user and every session, fast user switching included) and the owner of C(/dev/console); either
     one counts. While the user is logged in the session keeps the login keychain unlocked and an unlocked keychain
     accepts any password, so the only test is to lock it, which takes it away from the session's apps. The module
@@ -237,7 +237,7 @@ stores:
     - States are V(in_sync), V(previous) (opens with O(previous_password)), V(unknown) (opens with neither),
       V(stale) (Preboot), V(absent) (no login keychain), V(not_applicable) (FileVault off, or no keychain folder
       because the user never logged in), V(skipped), V(unverified_in_session) (the login keychain of a logged-in
-      user, kept unlocked by the session: it cannot be tested without locking it, so it is not) and
+      user, kept unlocked by the session, which cannot be tested without locking it, so it is not) and
       V(left_for_login) (after - left for macOS's dialog at the next login, O(keychain_recovery=leave)).
     - Actions are V(none), V(change), V(admin_reset), V(follows_login), V(change_passphrase), V(rekey),
       V(recreate), V(create), V(leave) (nothing written), V(give_to_user) (a login keychain owned by someone else,

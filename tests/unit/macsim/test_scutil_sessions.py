@@ -27,8 +27,9 @@ def test_logged_in_user_is_at_the_console_and_her_keychain_is_unlocked(make_host
 
 
 def test_switched_out_session_is_listed_but_not_on_the_console(make_host, run):
-    host = make_host({"console_user": "bob", "users": [{"name": "alice", "password": "P-1", "logged_in": True},
-                                                        {"name": "bob", "password": "P-2", "logged_in": True}]})
+    users = [{"name": "alice", "password": "P-1", "logged_in": True},
+             {"name": "bob", "password": "P-2", "logged_in": True}]
+    host = make_host({"console_user": "bob", "users": users})
     out = run(host, "scutil", input="show State:/Users/ConsoleUser\n").stdout
     assert "  Name : bob" in out and "kCGSSessionUserNameKey : alice" in out
     assert out.count("kCGSSessionOnConsoleKey : TRUE") == 1

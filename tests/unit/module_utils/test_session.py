@@ -58,9 +58,10 @@ def test_login_window_is_nobody():
 
 def test_switched_out_user_counts_as_logged_in(make_host):
     """Fast user switching: bob at the console, alice's session behind it still holds her keychain."""
-    host = make_host({"console_user": "bob", "users": [{"name": "alice", "password": "P-1", "logged_in": True},
-                                                        {"name": "bob", "password": "P-2", "logged_in": True},
-                                                        {"name": "carol", "password": "P-3"}]})
+    users = [{"name": "alice", "password": "P-1", "logged_in": True},
+             {"name": "bob", "password": "P-2", "logged_in": True},
+             {"name": "carol", "password": "P-3"}]
+    host = make_host({"console_user": "bob", "users": users})
     script = textwrap.dedent("""
         import json
         from ansible_collections.macfleet.credsync.plugins.module_utils._macos.runner import ToolRunner
