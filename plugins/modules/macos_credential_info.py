@@ -19,6 +19,8 @@ description:
   - Given O(password), also reports which stores accept it.
   - The login keychain is only checked while it is locked (an unlocked keychain accepts any password, and locking
     the keychain of a logged-in user to test it would disturb them); for an unlocked one C(accepts.keychain) is null.
+  - Reports whether the user is logged in (a GUI session, read from C(scutil) and the owner of C(/dev/console)); a
+    logged-in user's session keeps the login keychain unlocked (see C(docs/macos-sessions.md)).
 extends_documentation_fragment:
   - macfleet.credsync.macos
   - macfleet.credsync.macos.attributes
@@ -104,6 +106,16 @@ keychain:
       description: Whether it is locked (null when absent).
       type: bool
       sample: true
+logged_in:
+  description: Whether the user has a GUI login session (at the console, or switched out by fast user switching).
+  returned: success
+  type: bool
+  sample: true
+console_user:
+  description: The short name of the user at the console; null at the login window.
+  returned: success
+  type: str
+  sample: alice
 failed_login_count:
   description: Failed login attempts on record.
   returned: success
@@ -117,7 +129,8 @@ locked_out:
 accepts:
   description:
     - When O(password) is given, per store whether it accepts the password.
-    - Null where it cannot be told - FileVault off or not a crypto user, keychain absent or unlocked.
+    - Null where it cannot be told - FileVault off or not a crypto user, keychain absent or unlocked (an unlocked
+      keychain accepts any password; the keychain of a logged-in user is never locked to test it).
     - A locked-out account reports C(login=false) whatever the password.
   returned: when password is given
   type: dict
@@ -129,6 +142,7 @@ from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account i
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import NOTHING_DONE, check_inputs, given_name_problems
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.lockout import Lockout
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.session import Sessions
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.stores import STALE, FileVault, LoginKeychain, Preboot
 
 
@@ -139,6 +153,8 @@ def _facts(module, runner):
     filevault = FileVault(runner, account)
     keychain = LoginKeychain(runner, account)
     lockout = Lockout(runner, account)
+    sessions = Sessions(runner)
+    keychain.held_by_session = sessions.logged_in(account)
     on = filevault.enabled()
     crypto_user = filevault.is_crypto_user() if on else None
     present = keychain.exists()
@@ -151,6 +167,8 @@ def _facts(module, runner):
         crypto_user=crypto_user,
         preboot_stale=Preboot(runner).state(account) == STALE if on else None,
         keychain=dict(path=keychain.path, present=present, locked=locked),
+        logged_in=keychain.held_by_session,
+        console_user=sessions.console_user(),
         failed_login_count=lockout.failed_count,
         locked_out=lockout.locked(),
     )

@@ -76,13 +76,21 @@ options:
     default: sync
   keychain_recovery:
     description:
-      - What to do when no known password opens the login keychain.
+      - What to do when no known password opens the login keychain (or there is none).
+      - V(leave) leaves it as it is for macOS's own dialog at the user's next login, which offers
+        C(Update Keychain Password) (the old password re-keys it) and C(Create New Keychain) (macOS moves the old
+        one aside and starts an empty one). Nothing is written to the keychain; C(stores.keychain.after) is
+        V(left_for_login) and RV(keychain_left_for_login) is true. A missing login keychain is left for macOS to
+        create at the next login.
       - V(new) moves it aside next to itself as C(login_replaced_<UTC time>.keychain-db) (nothing is deleted; the
         user can still open it in Keychain Access with the old password) and creates a new login keychain.
+        Refused, before anything is written, while the user is logged in - a keychain a live session holds is
+        never moved aside or recreated.
       - V(fail) stops before anything is written.
+      - Default V(leave) while the user is logged in (see RV(logged_in)), V(new) otherwise. A value given always
+        wins.
     type: str
-    choices: [new, fail]
-    default: new
+    choices: [leave, new, fail]
   update_preboot:
     description:
       - Run C(diskutil apfs updatePreboot /) after a FileVault-relevant change or when Preboot is stale, so the
@@ -99,6 +107,17 @@ options:
     choices: [synced, verified]
     default: synced
 notes:
+  - B(The logged-in user.) Whether the user has a GUI session is read from C(scutil) (C(State:/Users/ConsoleUser), which lists
+    the console user and every session, fast user switching included) and the owner of C(/dev/console); either
+    one counts. While the user is logged in the session keeps the login keychain unlocked and an unlocked keychain
+    accepts any password, so the only test is to lock it, which takes it away from the session's apps. The module
+    never does that - such a keychain is reported as V(unverified_in_session). It is re-keyed in place when the
+    local password changes from O(previous_password) (C(security set-keychain-password) checks the old password
+    itself and does not lock it); it is never moved aside or recreated. A locked keychain of a logged-in user is
+    tested as usual and left locked. See C(docs/macos-sessions.md).
+  - The login keychain is the user's file. Its mode is not changed when it is the user's and nobody else may write
+    it (the Security framework creates keychains with its default mode under the umask - C(0644) is normal - in a
+    C(0700) Keychains folder); a keychain owned by another user is handed back to its user.
   - Supports check mode (reports exactly what would change, runs no write command) and diff mode (per-store states,
     never passwords).
   - Every password option and user name is checked first, in check mode and with O(state=verified) too, so check
@@ -177,6 +196,31 @@ EXAMPLES = r"""
   register: sync
   ignore_errors: true             # the rest of the fleet goes on; nothing was changed on this Mac
 
+- name: The user is at the Mac - re-key the session's keychain in place, never lock or replace it
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    previous_password: "{{ previous_password }}"
+  become: true
+  register: sync
+
+- name: Logged in, previous password unknown - reset, and leave the keychain to macOS's dialog at the next login
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    admin_user: _jumpcloudserviceaccount
+    admin_password: "{{ service_account_password }}"
+    keychain_recovery: leave      # the default while alice is logged in; stated here for readers
+  become: true
+  register: sync
+
+- name: Tell the user what macOS will ask at the next login
+  ansible.builtin.debug:
+    msg: >-
+      At the next login macOS offers "Update Keychain Password" (type the old password to keep the keychain)
+      or "Create New Keychain".
+  when: sync.keychain_left_for_login
+
 - name: Audit only - fail when a store is out of step, change nothing
   macfleet.credsync.macos_password_sync:
     user: alice
@@ -192,10 +236,12 @@ stores:
       (or, in check mode, that would be taken).
     - States are V(in_sync), V(previous) (opens with O(previous_password)), V(unknown) (opens with neither),
       V(stale) (Preboot), V(absent) (no login keychain), V(not_applicable) (FileVault off, or no keychain folder
-      because the user never logged in) and V(skipped).
+      because the user never logged in), V(skipped), V(unverified_in_session) (the login keychain of a logged-in
+      user, kept unlocked by the session, which cannot be tested without locking it, so it is not) and
+      V(left_for_login) (after - left for macOS's dialog at the next login, O(keychain_recovery=leave)).
     - Actions are V(none), V(change), V(admin_reset), V(follows_login), V(change_passphrase), V(rekey),
-      V(recreate), V(create), V(give_to_user) (a login keychain not owned by the user, or readable by others, is
-      handed back to them) and V(update).
+      V(recreate), V(create), V(leave) (nothing written), V(give_to_user) (a login keychain owned by someone else,
+      or writable by others, is handed back to its user) and V(update).
   returned: always
   type: dict
   sample:
@@ -213,6 +259,23 @@ keychain_moved_to:
   returned: always
   type: str
   sample: /Users/alice/Library/Keychains/login_replaced_20261123T120000Z.keychain-db
+keychain_left_for_login:
+  description:
+    - Whether the login keychain was left as it was for macOS's dialog at the next login
+      (C(Update Keychain Password) / C(Create New Keychain)), by O(keychain_recovery=leave).
+  returned: always
+  type: bool
+  sample: false
+keychain_recovery:
+  description: The keychain recovery in force - O(keychain_recovery) as given, or the default chosen from RV(logged_in).
+  returned: success
+  type: str
+  sample: leave
+logged_in:
+  description: Whether the user has a GUI login session on the Mac (at the console or switched out).
+  returned: success
+  type: bool
+  sample: true
 preboot_updated:
   description: Whether C(diskutil apfs updatePreboot) ran.
   returned: always
@@ -228,7 +291,7 @@ secure_token:
 from ansible_collections.macfleet.credsync.plugins.module_utils._common.module import CheckedModule
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import NOTHING_DONE, given_name_problems
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
-from ansible_collections.macfleet.credsync.plugins.module_utils._macos.sync import NONE, STORES, PasswordSync
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.sync import LEAVE, NONE, SETTLED, STORES, PasswordSync
 
 SECRETS = ("password", "previous_password", "admin_password")
 
@@ -239,6 +302,9 @@ def _result(sync, after, changed):
         stores=dict((s, dict(before=sync.before[s], after=after[s], action=sync.plan[s])) for s in STORES),
         keychain_reset=sync.plan["keychain"] == "recreate" and (changed or bool(sync.keychain_moved_to)),
         keychain_moved_to=sync.keychain_moved_to,
+        keychain_left_for_login=after["keychain"] == "left_for_login",
+        keychain_recovery=sync.keychain_recovery,
+        logged_in=sync.logged_in,
         preboot_updated=sync.plan["preboot"] != NONE,
         secure_token=sync.account.secure_token,
     )
@@ -255,13 +321,13 @@ def _sync(module, sync):
                 "%s (%s)" % (s, sync.before[s]) for s in out_of_step), **result)
         return result
     sync.make_plan()
-    changed = any(action != NONE for action in sync.plan.values())
+    changed = sync.changes()
     if module.check_mode or not changed:
         result = _result(sync, sync.predicted_after(), changed)
     else:
         sync.apply()
         result = _result(sync, sync.verify(), True)
-        lagging = [s for s in STORES if result["stores"][s]["after"] not in ("in_sync", "not_applicable", "skipped")]
+        lagging = [s for s in STORES if result["stores"][s]["after"] not in SETTLED]
         if lagging:
             module.fail_json(msg="after the sync these stores still do not open with the password: %s" % ", ".join(
                 lagging), **result)
@@ -282,7 +348,7 @@ def main():
             admin_password=dict(type="raw", no_log=True),
             filevault=dict(type="str", choices=["sync", "skip"], default="sync"),
             keychain=dict(type="str", choices=["sync", "skip"], default="sync"),
-            keychain_recovery=dict(type="str", choices=["new", "fail"], default="new"),
+            keychain_recovery=dict(type="str", choices=[LEAVE, "new", "fail"]),
             update_preboot=dict(type="bool", default=True),
             state=dict(type="str", choices=["synced", "verified"], default="synced"),
         ),

@@ -127,6 +127,16 @@ def _sync_cases():
         cases.append(BatchCase("sync", "sync-choice-%s" % option,
                                {"user": USER, "password": NEW, "previous_password": OLD, option: value},
                                mentions=(option,), secrets=KNOWN))
+    # keychain_recovery: leave (issue 11): a choice like any other, case and type included.
+    for shape, value in (("upper", "LEAVE"), ("list", ["leave"])):
+        cases.append(BatchCase("sync", "sync-recovery-%s" % shape,
+                               {"user": USER, "password": NEW, "previous_password": OLD, "keychain_recovery": value},
+                               mentions=("keychain_recovery",), secrets=KNOWN))
+    # Logged in, nothing opens the keychain's old password and `new` asked for: refused before any write.
+    cases.append(BatchCase("sync", "sync-logged-in-recovery-new",
+                           {"user": USER, "password": NEW, "admin_password": SERVICE_PASSWORD,
+                            "keychain_recovery": "new"}, scenario="logged_in_old",
+                           mentions=("keychain_recovery", "logged in"), secrets=KNOWN))
     cases.append(BatchCase("sync", "sync-unknown-option", {"user": USER, "password": NEW, "pasword": OLD},
                            mentions=("pasword",), secrets=KNOWN))
     cases.append(BatchCase("sync", "sync-missing-password", {"user": USER, "previous_password": OLD},
@@ -141,8 +151,12 @@ def _sync_cases():
     for name, args in (("sync-good", {"user": USER, "password": NEW, "previous_password": OLD}),
                        ("sync-good-awkward", {"user": USER, "password": awkward, "previous_password": OLD}),
                        ("sync-good-127-bytes", {"user": USER, "password": longest, "previous_password": OLD}),
-                       ("sync-good-admin", {"user": USER, "password": NEW, "admin_password": SERVICE_PASSWORD})):
+                       ("sync-good-admin", {"user": USER, "password": NEW, "admin_password": SERVICE_PASSWORD}),
+                       ("sync-good-leave", {"user": USER, "password": NEW, "admin_password": SERVICE_PASSWORD,
+                                            "keychain_recovery": "leave"})):
         cases.append(BatchCase("sync", name, args, bad=False, secrets=(args["password"],) + KNOWN))
+    cases.append(BatchCase("sync", "sync-good-logged-in", {"user": USER, "password": NEW, "previous_password": OLD},
+                           scenario="logged_in_old", bad=False, secrets=KNOWN))
     cases.append(BatchCase("sync-check", "sync-check-good", {"user": USER, "password": NEW, "previous_password": OLD},
                            bad=False, secrets=KNOWN))
     return cases
@@ -183,6 +197,8 @@ BATCHES = {"sync": (SYNC, False), "sync-check": (SYNC, True), "info": (INFO, Fal
 SCENARIOS = {
     # alice's stores all hold the previous password; the service account is a secure-token admin.
     "synced_old": {"users": [{"name": USER, "password": OLD, "keychain": {"password": OLD, "items": 2}}]},
+    "logged_in_old": {"users": [{"name": USER, "password": OLD, "logged_in": True,
+                                 "keychain": {"password": OLD, "items": 2}}]},
     "locked_out": {"policy": {"max_failed_logins": MAX_FAILED},
                    "users": [{"name": USER, "password": OLD, "failed_logins": MAX_FAILED}]},
 }

@@ -94,6 +94,34 @@ def test_info_leaves_an_unlocked_keychain_unlocked(ansible, make_host):
     assert not host.keychain_locked(USER), "the info module locked the keychain of a logged-in user"
 
 
+def test_info_logged_in_and_logged_out(ansible, make_host):
+    """Both states: a session (keychain unlocked by it, never locked to test), a locked keychain under a session
+    (tested and left locked), a user switched out behind another, and nobody logged in."""
+    at_console = make_host({"hostname": "at-console", "users": [alice(logged_in=True)]})
+    locked_in_session = make_host({"hostname": "locked-in-session", "users": [
+        alice(logged_in=True, keychain={"password": OLD, "items": 2})]})
+    switched_out = make_host({"hostname": "switched-out", "console_user": "bob", "users": [
+        alice(logged_in=True), {"name": "bob", "password": OLD, "logged_in": True}]})
+    logged_out = make_host({"hostname": "logged-out", "users": [alice()]})
+    hosts = [at_console, locked_in_session, switched_out, logged_out]
+    run = ansible(hosts, INFO, {"user": USER, "password": NEW}, verbosity=3)
+    assert run.rc == 0, run
+    assert_no_secret(run, *hosts)
+    facts = {host.name: run[host.name] for host in hosts}
+    assert [(facts[h.name]["logged_in"], facts[h.name]["console_user"]) for h in hosts] == [
+        (True, USER), (True, USER), (True, "bob"), (False, None)]
+    assert facts[at_console.name]["keychain"]["locked"] is False
+    assert facts[at_console.name]["accepts"] == {"login": True, "filevault": True, "keychain": None}
+    assert facts[locked_in_session.name]["keychain"]["locked"] is True
+    assert facts[locked_in_session.name]["accepts"]["keychain"] is False
+    assert facts[switched_out.name]["accepts"]["keychain"] is None
+    assert facts[logged_out.name]["accepts"]["keychain"] is True
+    for host in hosts:
+        assert host.write_calls() == [] and host.session_keychain_locks() == []
+    assert not at_console.keychain_locked(USER) and not switched_out.keychain_locked(USER)
+    assert locked_in_session.keychain_locked(USER) and logged_out.keychain_locked(USER)
+
+
 def test_info_check_mode_is_the_same_read(ansible, make_host):
     host = make_host({"hostname": "checked", "users": [alice()]})
     run = ansible([host], INFO, {"user": USER, "password": NEW}, check=True)

@@ -84,6 +84,10 @@ def _new_user(state, rng, spec, uid, home_root):
             state["preboot"][guid] = {"hash": _state.hash_secret(preboot), "updated": now - 86400 * 2}
     keychain = spec.get("keychain", True)
     os.makedirs(os.path.join(home, "Library", "Keychains"), exist_ok=True)
+    os.chmod(os.path.join(home, "Library", "Keychains"), 0o700)
+    if os.geteuid() == 0:
+        os.chown(os.path.join(home, "Library", "Keychains"), state["users"][name]["UniqueID"],
+                 state["users"][name]["PrimaryGroupID"])
     if keychain:
         if keychain is True:
             keychain = {}
@@ -94,11 +98,20 @@ def _new_user(state, rng, spec, uid, home_root):
                      for i in range(items)]
         path = os.path.join(home, "Library", "Keychains", "login.keychain-db")
         _state.write_keychain(path, _state.new_keychain(keychain.get("password", password), items))
-        os.chmod(path, 0o600)
+        # As the Security framework creates it: its default mode under the user's umask (022: 0644),
+        # inside a 0700 Keychains folder (docs/macos-sessions.md).
+        os.chmod(path, keychain.get("mode", 0o666 & ~int(spec.get("umask", 0o022))))
         if os.geteuid() == 0:  # the user's own file, as on a Mac
             os.chown(path, state["users"][name]["UniqueID"], state["users"][name]["PrimaryGroupID"])
-        if not keychain.get("locked", True):
+        # A GUI session unlocks the login keychain with the password the user logged in with, and securityd
+        # keeps it unlocked for the session; one that does not open with it stays locked (and macOS asks).
+        locked = keychain.get("locked", not (spec.get("logged_in") and keychain.get("password", password) == password))
+        if not locked:
             state["unlocked_keychains"].append(os.path.realpath(path))
+            if spec.get("logged_in"):
+                state["session_unlocked_keychains"].append(os.path.realpath(path))
+    if spec.get("logged_in"):
+        state["sessions"].append({"name": name, "on_console": False})
     return name
 
 
@@ -127,6 +140,9 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
         "users": {},
         "policy": {"global": {}, "users": {}},
         "unlocked_keychains": [],
+        "sessions": [],             # GUI login sessions: [{name, on_console}] (scutil State:/Users/ConsoleUser)
+        "session_unlocked_keychains": [],  # unlocked by a session's login, not by a tool: locking them disturbs it
+        "session_keychain_locks": [],  # a session's keychain locked under it: what the module must never do
         "faults": [],
         "call_seq": 0,
     }
@@ -154,6 +170,7 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
         "AuthenticationAuthority": [], "password": None, "admin": True, "hidden": True,
         "disabled": True, "accountPolicyData": {"creationTime": 0, "failedLoginCount": 0,
                                                 "failedLoginTimestamp": 0, "passwordLastSetTime": 0}}
+    _set_console(root, state, scenario.get("console_user", next((s["name"] for s in state["sessions"]), None)))
     updates = [entry["updated"] for entry in state["preboot"].values()]
     _state.write_preboot_info(root, state, min(updates) if updates else time.time() - 3600)
     _state.atomic_write_json(os.path.join(root, _state.STATE_FILE), state)
@@ -161,6 +178,23 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
     host = Host(root)
     host.write_shims(python or find_python("3.9"), target_python or find_python("3.9"))
     return host
+
+
+CONSOLE = os.path.join("root", "dev", "console")
+
+
+def _set_console(root, state, name):
+    """The user at the console (None: the login window): scutil's ConsoleUser and the owner of HOST/root/dev/console,
+    the console device of the simulated Mac (modules read it through MACFLEET_CREDSYNC_CONSOLE, set by the shim)."""
+    for session in state["sessions"]:
+        session["on_console"] = session["name"] == name
+    if name is not None and name not in [s["name"] for s in state["sessions"]]:
+        state["sessions"].append({"name": name, "on_console": True})
+    path = os.path.join(root, CONSOLE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "a").close()
+    if os.geteuid() == 0:  # as on a Mac: the console user owns it, root at the login window
+        os.chown(path, state["users"][name]["UniqueID"] if name else 0, 20 if name else 0)
 
 
 def create_hosts(parent, scenarios, count=None, prefix="mac", **kwargs):
@@ -197,13 +231,23 @@ class Host(object):
                         "#!/bin/sh\nexec '%s' -I -S '%s' '%s' %s \"$@\"\n"
                         % (tool_python, _RUN_PY, self.root, tool))
         # Ansible's interpreter for this host: the Mac's python3 with the host's tools on PATH.
-        _write_exec(self.python, "#!/bin/sh\nPATH='%s':\"$PATH\"\nexport PATH\nexec '%s' \"$@\"\n"
-                    % (self.bin, target_python))
+        _write_exec(self.python, "#!/bin/sh\nPATH='%s':\"$PATH\"\nMACFLEET_CREDSYNC_CONSOLE='%s'\n"
+                    "export PATH MACFLEET_CREDSYNC_CONSOLE\nexec '%s' \"$@\"\n"
+                    % (self.bin, os.path.join(self.root, CONSOLE), target_python))
 
     def env(self, base=None):
         env = dict(os.environ if base is None else base)
         env["PATH"] = self.bin + os.pathsep + env.get("PATH", "")
+        env["MACFLEET_CREDSYNC_CONSOLE"] = os.path.join(self.root, CONSOLE)
         return env
+
+    # -- GUI sessions -------------------------------------------------------------
+    def sessions(self):
+        return [s["name"] for s in self.state().get("sessions", [])]
+
+    def session_keychain_locks(self):
+        """Keychains a tool locked while a live session held them: the session's apps lost access."""
+        return self.state().get("session_keychain_locks", [])
 
     # -- read-back ----------------------------------------------------------
     def state(self):

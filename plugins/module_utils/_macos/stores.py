@@ -27,6 +27,11 @@ STALE = "stale"
 ABSENT = "absent"
 NOT_APPLICABLE = "not_applicable"
 SKIPPED = "skipped"
+# The login keychain of a logged-in user, unlocked by the session: testing it would mean locking it under the
+# session's apps (docs/macos-sessions.md), so it is reported as not verified.
+UNVERIFIED_IN_SESSION = "unverified_in_session"
+# Left as it was for macOS's own dialog at the next login (keychain_recovery: leave).
+LEFT_FOR_LOGIN = "left_for_login"
 
 VOLUME = "/"
 PREBOOT_MOUNT = "/System/Volumes/Preboot"
@@ -178,6 +183,11 @@ class LoginKeychain:
 
     An unlocked keychain accepts any password on unlock, so each check locks it
     first; the lock state found is restored afterwards when a known password allows.
+
+    held_by_session: the user is logged in, so securityd holds this keychain for the session. Such a keychain is
+    never locked while it is unlocked (its apps would lose access until the user types the password again), never
+    moved aside and never recreated; a locked one may still be tested (it is left locked). Re-keying in place,
+    which checks the old password itself without locking, is allowed.
     """
 
     name = "keychain"
@@ -189,18 +199,29 @@ class LoginKeychain:
         self.folder = os.path.join(account.home, "Library", "Keychains")
         self.path = os.path.join(self.folder, self.FILE)
         self._was_unlocked = None
+        self.held_by_session = False
 
     def exists(self):
         return os.path.isfile(self.path)
 
     def owned_by_user(self):
-        """A login keychain root created (or left root's) is one the user cannot open at login."""
+        """The user's own file, writable by nobody else.
+
+        A login keychain root created (or left root's) is one the user cannot open at login. The mode is not
+        required to be 0600: the Security framework creates keychains with its default mode under the creator's
+        umask (0644 under the usual 022), inside a 0700 Keychains folder, and the file is encrypted with the
+        keychain password (docs/macos-sessions.md). Only write access for group or others is refused.
+        """
         info = os.stat(self.path)
-        return info.st_uid == self.account.uid and (info.st_mode & 0o077) == 0
+        return info.st_uid == self.account.uid and (info.st_mode & 0o022) == 0
 
     def give_to_user(self):
-        os.chown(self.path, self.account.uid, self.account.gid)
-        os.chmod(self.path, 0o600)
+        """Hand the file to the user; take away write access for others, leave the rest of the mode as it is."""
+        info = os.stat(self.path)
+        if info.st_uid != self.account.uid:
+            os.chown(self.path, self.account.uid, self.account.gid)
+        if info.st_mode & 0o022:
+            os.chmod(self.path, info.st_mode & 0o7755)
 
     def folder_exists(self):
         return os.path.isdir(self.folder)
@@ -215,10 +236,21 @@ class LoginKeychain:
     def _unlock(self, password):
         return self.runner.run("security", ["unlock-keychain", self.path], stdin=password + "\n").rc == 0
 
+    def untestable(self):
+        """Unlocked by a live session: any check would have to lock it under the session's apps."""
+        return self.held_by_session and self.unlocked()
+
+    def _refuse_in_session(self, what):
+        if self.held_by_session:
+            raise CredentialError("refusing to %s the login keychain of %s: a live login session holds it (log the "
+                                  "user out, or use keychain_recovery: leave)" % (what, self.account.name))
+
     def state(self, password, previous):
         if not self.exists():
             return ABSENT
         self._was_unlocked = self.unlocked()
+        if self._was_unlocked and self.held_by_session:
+            return UNVERIFIED_IN_SESSION
         self.lock()
         state = _which_opens(self._unlock, password, previous)
         self.restore_lock_state(unlocked_now=state != UNKNOWN)
@@ -230,6 +262,9 @@ class LoginKeychain:
             self.lock()
 
     def verify(self, password):
+        """True or False; None when a live session has it unlocked (never locked to find out)."""
+        if self.untestable():
+            return None
         if self._was_unlocked is None:
             self._was_unlocked = self.unlocked()
         self.lock()
@@ -244,6 +279,7 @@ class LoginKeychain:
 
     def move_aside(self, now=None):
         """Rename (never delete) an unopenable keychain next to itself, under a dated name."""
+        self._refuse_in_session("move aside")
         self.lock()
         stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
         target = os.path.join(self.folder, "login_replaced_%s.keychain-db" % stamp)
@@ -255,6 +291,7 @@ class LoginKeychain:
         return target
 
     def create(self, password):
+        self._refuse_in_session("create")
         result = self.runner.run("security", ["create-keychain", self.path], stdin="%s\n%s\n" % (password, password))
         if result.rc != 0 or not self.exists():
             raise ToolError(self.runner.describe_failure(result), result)

@@ -9,7 +9,10 @@ Order (as XCreds, NoMAD and admins' scripts do it), each step verified before th
    FileVault in step) or, previous unknown, reset through a secure-token admin;
 2. FileVault, if it still holds something else: changePassphrase, or the admin reset;
 3. login keychain, only once the new local password is proven: re-key old -> new, or move
-   the unopenable one aside (never delete) and create a new one;
+   the unopenable one aside (never delete) and create a new one, or leave it for macOS's own
+   dialog at the next login (keychain_recovery: leave, the default while the user is logged in:
+   a keychain a live session holds is never locked, moved aside or recreated, see
+   docs/macos-sessions.md);
 4. updatePreboot, so the FileVault login window takes the new password;
 5. verify every store.
 Everything is inspected and validated before the first write, so bad input changes
@@ -25,11 +28,17 @@ import os
 from .account import AUTH_OK, Account, CredentialError
 from .inputs import check_inputs
 from .runner import ToolError
-from .stores import (ABSENT, IN_SYNC, NOT_APPLICABLE, PREVIOUS, SKIPPED, STALE, UNKNOWN,
-                     FileVault, LocalLogin, LoginKeychain, Preboot)
+from .session import Sessions
+from .stores import (ABSENT, IN_SYNC, LEFT_FOR_LOGIN, NOT_APPLICABLE, PREVIOUS, SKIPPED, STALE, UNKNOWN,
+                     UNVERIFIED_IN_SESSION, FileVault, LocalLogin, LoginKeychain, Preboot)
 
 STORES = ("login", "filevault", "preboot", "keychain")
 NONE = "none"
+LEAVE = "leave"  # a keychain action that writes nothing: left for the login dialog
+NO_WRITE = (NONE, LEAVE)
+# Settled after a run: in step, or nothing this module may do about it.
+SETTLED = (IN_SYNC, NOT_APPLICABLE, SKIPPED, UNVERIFIED_IN_SESSION, LEFT_FOR_LOGIN)
+ERR_SEC_AUTH_FAILED = 51  # security's exit code for errSecAuthFailed (-25293 & 0xFF)
 
 
 class _StepRefused(CredentialError):
@@ -40,7 +49,7 @@ class PasswordSync:
     """Inspect (read only), plan, apply and verify one user's stores."""
 
     def __init__(self, runner, user, password, previous_password=None, admin_user=None, admin_password=None,
-                 filevault="sync", keychain="sync", keychain_recovery="new", update_preboot=True):
+                 filevault="sync", keychain="sync", keychain_recovery=None, update_preboot=True):
         # Before anything is inspected, in check mode and state=verified too: check mode predicts the real run.
         check_inputs(passwords=(("password", password, False), ("previous_password", previous_password, True),
                                 ("admin_password", admin_password, True)),
@@ -53,7 +62,12 @@ class PasswordSync:
         self.admin_password = admin_password
         self.sync_filevault = filevault == "sync"
         self.sync_keychain = keychain == "sync"
+        # None: chosen once the session is known (leave while logged in, new otherwise).
+        self.keychain_recovery_given = keychain_recovery
         self.keychain_recovery = keychain_recovery
+        self.logged_in = None
+        self.keychain_left = False
+        self.rekeyed_in_session = False
         self.update_preboot = update_preboot
         self.before = {}
         self.plan = {}
@@ -68,6 +82,10 @@ class PasswordSync:
         self.filevault = FileVault(self.runner, self.account)
         self.preboot = Preboot(self.runner)
         self.keychain = LoginKeychain(self.runner, self.account)
+        self.logged_in = Sessions(self.runner).logged_in(self.account)
+        self.keychain.held_by_session = self.logged_in
+        if self.keychain_recovery is None:
+            self.keychain_recovery = LEAVE if self.logged_in else "new"
         self.before = {
             "login": self.login.state(self.password, self.previous),
             "filevault": self._filevault_state(),
@@ -102,7 +120,8 @@ class PasswordSync:
         return self.preboot.state(self.account)
 
     def out_of_step(self):
-        return [s for s in STORES if self.before[s] not in (IN_SYNC, NOT_APPLICABLE, SKIPPED)]
+        """Stores shown not to open with the password (a session's unlocked keychain cannot be shown either way)."""
+        return [s for s in STORES if self.before[s] not in (IN_SYNC, NOT_APPLICABLE, SKIPPED, UNVERIFIED_IN_SESSION)]
 
     def make_plan(self):
         """Choose the action per store and validate everything a write would need."""
@@ -129,25 +148,56 @@ class PasswordSync:
                         "so no admin can reset it: give previous_password (the FileVault password)" % self.user)
                 self._require_admin("FileVault opens with neither password nor previous_password")
                 plan["filevault"] = "admin_reset"
-        if before["keychain"] == IN_SYNC and self._may_chown() and not self.keychain.owned_by_user():
-            plan["keychain"] = "give_to_user"  # e.g. a run killed between create-keychain and chown
-        elif before["keychain"] == PREVIOUS:
-            plan["keychain"] = "rekey"
-        elif before["keychain"] == UNKNOWN:
-            if self.keychain_recovery != "new":
-                raise CredentialError(
-                    "the login keychain opens with neither password nor previous_password and keychain_recovery "
-                    "is fail: give previous_password, or set keychain_recovery: new to move it aside and start a "
-                    "new one")
-            plan["keychain"] = "recreate"
-        elif before["keychain"] == ABSENT:
-            plan["keychain"] = "create"
+        plan["keychain"] = self._keychain_action(plan["login"])
         touches_filevault = plan["filevault"] != NONE or (token and plan["login"] != NONE and
                                                           before["filevault"] not in (SKIPPED, NOT_APPLICABLE))
         if before["preboot"] == STALE or (touches_filevault and before["preboot"] == IN_SYNC):
             plan["preboot"] = "update"
         self.plan = plan
         return plan
+
+    def _keychain_action(self, login_action):
+        """The keychain's action; refuses (nothing written yet) what keychain_recovery or a live session forbids."""
+        state = self.before["keychain"]
+        recovery = self.keychain_recovery
+        if state == IN_SYNC and self._may_chown() and not self.keychain.owned_by_user():
+            return "give_to_user"  # e.g. a run killed between create-keychain and chown
+        if state == PREVIOUS:
+            return "rekey"
+        if state == UNVERIFIED_IN_SESSION:
+            # The session unlocked it with the password the user logged in with: when that password is being
+            # changed from previous_password, set-keychain-password re-keys it in place, checking the old password
+            # itself (no lock). Otherwise it cannot be told without locking it: left as it is.
+            if login_action == "change":
+                return "rekey"
+            if login_action == NONE:
+                return NONE
+            if recovery == LEAVE:
+                return LEAVE
+            raise CredentialError(
+                "%s is logged in and the session keeps the login keychain unlocked, so it cannot be checked without "
+                "locking it under the session's apps, and no previous_password re-keys it: with keychain_recovery: "
+                "%s nothing was changed; use keychain_recovery: leave (macOS asks at the next login), give "
+                "previous_password, or run again once the user has logged out" % (self.user, recovery))
+        if state in (UNKNOWN, ABSENT):
+            if recovery == LEAVE:
+                return LEAVE
+            if self.logged_in:
+                what = ("a live session holds the login keychain, so it is never moved aside or recreated"
+                        if state == UNKNOWN else "no login keychain is created under a live session")
+                raise CredentialError(
+                    "%s is logged in: %s (keychain_recovery: %s; nothing was changed): use keychain_recovery: leave "
+                    "(macOS deals with it at the next login), give previous_password, or run again once the user "
+                    "has logged out" % (self.user, what, recovery))
+            if state == ABSENT:
+                return "create"
+            if recovery != "new":
+                raise CredentialError(
+                    "the login keychain opens with neither password nor previous_password and keychain_recovery "
+                    "is fail: give previous_password, or set keychain_recovery: new to move it aside and start a "
+                    "new one, or leave to let macOS ask at the next login")
+            return "recreate"
+        return NONE
 
     @staticmethod
     def _may_chown():
@@ -176,7 +226,13 @@ class PasswordSync:
         for store in STORES:
             state = self.before[store]
             after[store] = IN_SYNC if (self.plan[store] != NONE or state == IN_SYNC) else state
+        if self.plan["keychain"] == LEAVE:
+            after["keychain"] = LEFT_FOR_LOGIN
         return after
+
+    def changes(self):
+        """Whether the plan writes anything (leaving the keychain for the login dialog writes nothing)."""
+        return any(action not in NO_WRITE for action in self.plan.values())
 
     # -- apply --------------------------------------------------------------------------
     def apply(self):
@@ -203,10 +259,10 @@ class PasswordSync:
                 step = "filevault"
                 self._apply_filevault()
                 self.changed.append("filevault")
-            if plan["keychain"] != NONE:
+            if plan["keychain"] not in NO_WRITE:
                 step = "keychain"
-                self._apply_keychain(plan["keychain"])
-                self.changed.append("keychain")
+                if self._apply_keychain(plan["keychain"]):
+                    self.changed.append("keychain")
             if plan["preboot"] != NONE:
                 step = "preboot"
                 self.preboot.update()
@@ -238,7 +294,7 @@ class PasswordSync:
         """What failed, then what this run changed and what it left as it was: every store named, truly."""
         names = {"login": "the local password", "filevault": "FileVault", "keychain": "the login keychain",
                  "preboot": "Preboot"}
-        order = [s for s in ("login", "filevault", "keychain", "preboot") if self.plan[s] != NONE]
+        order = [s for s in ("login", "filevault", "keychain", "preboot") if self.plan[s] not in NO_WRITE]
         message = str(exc) if isinstance(exc, (CredentialError, ToolError)) else "%s: %s" % (
             names.get(step, step), exc)
         changed = [names[s] for s in self.changed]
@@ -293,19 +349,43 @@ class PasswordSync:
                 how, self.runner.describe_failure(result)))
 
     def _apply_keychain(self, action):
+        """Run the keychain's action; False when it changed nothing (a session's keychain left for the login)."""
         if action == "give_to_user":
             self.keychain.give_to_user()
-            return
+            return True
+        if action == "rekey" and self.before["keychain"] == UNVERIFIED_IN_SESSION:
+            return self._rekey_in_session()
         if action == "rekey":
             self.keychain.rekey(self.previous, self.password)
+            # Re-keying unlocks it; under a session it then cannot be re-tested without locking it again.
+            self.rekeyed_in_session = self.keychain.held_by_session
             if self._may_chown() and not self.keychain.owned_by_user():
                 self.keychain.give_to_user()
         else:
             if action == "recreate":
                 self.keychain_moved_to = self.keychain.move_aside()
             self.keychain.create(self.password)
-        if not self.keychain.verify(self.password):
+        if self.keychain.verify(self.password) is False:
             raise CredentialError("the login keychain does not open with the new password after %s" % action)
+        return True
+
+    def _rekey_in_session(self):
+        """Re-key a session's unlocked keychain in place: set-keychain-password checks the old password itself
+        (errSecAuthFailed, keychain unchanged, when it is not the keychain's) and never locks it."""
+        try:
+            self.keychain.rekey(self.previous, self.password)
+        except ToolError as exc:
+            if exc.result is None or exc.result.rc != ERR_SEC_AUTH_FAILED:
+                raise
+            if self.keychain_recovery != LEAVE:
+                raise _StepRefused(
+                    "the login keychain of the logged-in user %s does not take previous_password and a live session "
+                    "holds it (never moved aside or recreated): it was left as it was; use keychain_recovery: leave "
+                    "to leave it for macOS's dialog at the next login" % self.user)
+            self.keychain_left = True
+            return False
+        self.rekeyed_in_session = True
+        return True
 
     # -- verify -------------------------------------------------------------------------
     def verify(self):
@@ -322,9 +402,17 @@ class PasswordSync:
             after["preboot"] = self.preboot.state(account)
         if self.before["keychain"] in (SKIPPED, NOT_APPLICABLE):
             after["keychain"] = self.before["keychain"]
+        elif self.plan["keychain"] == LEAVE or self.keychain_left:
+            after["keychain"] = LEFT_FOR_LOGIN
         elif not self.keychain.exists():
             after["keychain"] = ABSENT
         else:
-            after["keychain"] = IN_SYNC if self.keychain.verify(self.password) else UNKNOWN
+            opens = self.keychain.verify(self.password)
+            if opens is None:
+                # Unlocked by the session: proven only by a re-key in place this run (the tool checked the old
+                # password and set the new one).
+                after["keychain"] = IN_SYNC if self.rekeyed_in_session else UNVERIFIED_IN_SESSION
+            else:
+                after["keychain"] = IN_SYNC if opens else UNKNOWN
         self.account = account
         return after

@@ -1,3 +1,3 @@
 """The simulated tools: one module per Apple tool, each with main(ctx) -> exit code."""
 
-TOOLS = ("dscl", "sysadminctl", "fdesetup", "diskutil", "security", "pwpolicy", "dscacheutil", "sw_vers")
+TOOLS = ("dscl", "sysadminctl", "fdesetup", "diskutil", "security", "pwpolicy", "dscacheutil", "sw_vers", "scutil")

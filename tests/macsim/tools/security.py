@@ -486,14 +486,38 @@ def _cmd_lock(session, command, args):
         return USAGE
     if lock_all:
         for path in list(session.host.data["unlocked_keychains"]):
-            session.host.set_keychain_unlocked(path, False)
+            _lock(session, path)
         return 0
     try:
         path, _data = session.open(name)
     except _Status as status:  # unconfirmed: SecKeychainLock may not check the file
         return session.fail("SecKeychainLock %s" % (name or "<NULL>"), status.code)
-    session.host.set_keychain_unlocked(path, False)
+    _lock(session, path)
     return 0
+
+
+def _session_holding(session, path):
+    """The logged-in user whose login keychain this is, or None."""
+    real = os.path.realpath(path)
+    for entry in session.host.data.get("sessions", []):
+        user = session.host.data["users"].get(entry["name"])
+        home = user and os.path.realpath(os.path.join(user["NFSHomeDirectory"], "Library", "Keychains",
+                                                      "login.keychain-db"))
+        if home == real:
+            return entry["name"]
+    return None
+
+
+def _lock(session, path):
+    """SecKeychainLock: securityd locks it even under a live session, whose apps then lose access until the user
+    types the password again; macsim records that so tests can show it never happens."""
+    real = os.path.realpath(path)
+    held = session.host.data.get("session_unlocked_keychains", [])
+    # Only what the session unlocked counts: a keychain a tool unlocked and locks again is as it was found.
+    if session.host.keychain_unlocked(path) and real in held and _session_holding(session, path):
+        session.host.data.setdefault("session_keychain_locks", []).append(real)
+        held.remove(real)
+    session.host.set_keychain_unlocked(path, False)
 
 
 def _cmd_set_password(session, command, args):
