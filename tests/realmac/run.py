@@ -130,7 +130,7 @@ class RealMac(Target):
 
     name = "real"
     interpreter = "/usr/bin/python3"
-    TOOL_DIRS = ("/usr/bin", "/usr/sbin")
+    TOOL_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin")
 
     def __init__(self):
         if os.environ.get(OPT_IN_VARIABLE) != OPT_IN_VALUE:
@@ -168,6 +168,9 @@ class RealMac(Target):
             result = self.tool("sysadminctl", args, stdin=user.password + "\n")
             if not self.user_exists(user.name):
                 raise ScenarioFailed("sysadminctl -addUser did not create %s: %r" % (user.name, result))
+            if self.tool("dscl", [".", "-authonly", user.name], stdin=user.password + "\n").rc != 0:
+                raise ScenarioFailed("sysadminctl -addUser did not take the password of %s from its prompt: %r"
+                                     % (user.name, result))
             home = self.home(user.name)
             if not os.path.isdir(home):
                 self.tool("createhomedir", ["-c", "-u", user.name])
