@@ -98,8 +98,11 @@ lint_workflows() {
   fi
 }
 stage_lint() {
-  NO_COLOR=1 ansible-lint --profile production --offline --nocolor
-  lint_workflows
+  # Both run, and either fails the stage (errexit does not apply here: the stage runs as an if condition).
+  local rc=0
+  NO_COLOR=1 ansible-lint --profile production --offline --nocolor || rc=1
+  lint_workflows || rc=1
+  return "$rc"
 }
 stage_changelog() {
   antsibull-changelog lint
