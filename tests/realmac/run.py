@@ -77,8 +77,8 @@ class ToolResult(object):
         self.stderr = proc.stderr.decode("utf-8", "replace")
 
     def __repr__(self):
-        return "ToolResult(argv=%r, rc=%r, stdout=%r, stderr=%r)" % (self.argv, self.rc, self.stdout[-500:],
-                                                                   self.stderr[-500:])
+        return "ToolResult(argv=%r, rc=%r, stdout=%r, stderr=%r)" % (
+            self.argv, self.rc, self.stdout[-500:], self.stderr[-500:])
 
 
 def _run(argv, stdin=None, env=None, timeout=120):
@@ -141,6 +141,7 @@ class RealMac(Target):
         if os.geteuid() != 0:
             raise Refused("--target real runs the modules as root, as `become: true` does: run it with sudo")
         self.created = []
+        self.root_search_list = None
 
     def _path(self, tool):
         for directory in self.TOOL_DIRS:
@@ -156,10 +157,17 @@ class RealMac(Target):
             argv = ["/usr/bin/sudo", "-n", "-H", "-u", as_user, "--"] + argv
         return _run(argv, stdin=stdin)
 
+    def _root_search_list(self):
+        result = self.tool("security", ["list-keychains", "-d", "user"])
+        return [line.strip().strip('"') for line in result.stdout.splitlines() if line.strip()]
+
     def create_users(self, users):
         for user in users:
             if self.user_exists(user.name):
                 raise Refused("a user %s already exists: not ours, left alone" % user.name)
+        # `security create-keychain` run by root (the module's recreate) adds the keychain to root's search list:
+        # put root's list back at the end, so no path into a deleted home is left behind.
+        self.root_search_list = self._root_search_list()
         for user in users:
             args = ["-addUser", user.name, "-fullName", "credsync CI throwaway", "-password", "-"]
             args += ["-admin"] if user.admin else []
@@ -194,6 +202,10 @@ class RealMac(Target):
             if os.path.isdir(home):
                 problems.append("the home folder %s of %s is still there" % (home, name))
         self.created = []
+        if self.root_search_list is not None and self._root_search_list() != self.root_search_list:
+            self.tool("security", ["list-keychains", "-d", "user", "-s"] + self.root_search_list)
+            if self._root_search_list() != self.root_search_list:
+                problems.append("root's keychain search list could not be put back")
         return problems
 
 
@@ -339,8 +351,8 @@ class Ansible(object):
             with open(os.path.join(work, "results.json")) as handle:
                 entries = json.load(handle)["results"]["target"]
         except (OSError, KeyError, ValueError):
-            raise ScenarioFailed("ansible-playbook gave no result for %s (rc %d):\n%s" % (module, proc.rc,
-                                                                                        output[-3000:]))
+            raise ScenarioFailed("ansible-playbook gave no result for %s (rc %d):\n%s" % (
+                module, proc.rc, output[-3000:]))
         return ModuleResult(module, entries[-1]["status"], entries[-1]["result"], output)
 
 
@@ -671,9 +683,8 @@ def run_scenarios(world):
             if name in KNOWN_ISSUES:
                 entry["detail"] = "passes now: remove it from KNOWN_ISSUES (%s)" % KNOWN_ISSUES[name][0]
         entry["seconds"] = round(time.time() - started, 1)
-        print("    %s (%.1fs)%s" % (entry["status"], entry["seconds"],
-                                   ("\n    " + entry["detail"].replace("\n", "\n    ")) if entry.get("detail") else ""),
-              flush=True)
+        detail = ("\n    " + entry["detail"].replace("\n", "\n    ")) if entry.get("detail") else ""
+        print("    %s (%.1fs)%s" % (entry["status"], entry["seconds"], detail), flush=True)
         report.append(entry)
         if entry["status"] == "failed":
             break  # the next scenarios start from a state this one did not leave
