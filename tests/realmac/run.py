@@ -656,10 +656,7 @@ SCENARIOS = (
 # Scenarios that fail today for a known, open reason: reported as known_issue instead of failing the run.
 # Remove the entry when the fix lands (the report then says it passes).
 # Each: (the reason, a text the failure must contain to count as that issue and not another failure).
-KNOWN_ISSUES = {
-    "sync_in_step": ("issue 11 point 5: the ownership check demands mode 0600 of a keychain the Security framework "
-                     "made 0644, so an in-step Mac reports changed (give_to_user)", "'give_to_user'"),
-}
+KNOWN_ISSUES = {}  # scenario -> (why, the text of its failure): none since issue 11 point 5 landed
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
