@@ -97,7 +97,15 @@ lint_workflows() {
       "log: $BUILD/tools/actionlint.log): .github/workflows not linted" >&2
   fi
 }
+# ansible-lint and molecule get an ANSIBLE_HOME of their own: molecule's prerun installs the collection into
+# ANSIBLE_HOME's collections, and a copy left in the shared ~/.ansible by an older run would shadow the build.
+private_ansible_home() {
+  export ANSIBLE_HOME="$BUILD/ansible-home"
+  rm -rf "$ANSIBLE_HOME"
+  mkdir -p "$ANSIBLE_HOME"
+}
 stage_lint() {
+  private_ansible_home
   # Both run, and either fails the stage (errexit does not apply here: the stage runs as an if condition).
   local rc=0
   NO_COLOR=1 ansible-lint --profile production --offline --nocolor || rc=1
@@ -108,6 +116,7 @@ stage_changelog() {
   antsibull-changelog lint
 }
 stage_molecule() {
+  private_ansible_home
   NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 molecule test --all
 }
 

@@ -24,6 +24,28 @@ ECHOED = "echoed"            # a secret appeared in the result or in ansible-pla
 OK = "ok"                    # good input, succeeded
 GOOD_REFUSED = "good_refused"  # good input that failed
 
+# The hostile shapes of password every suite tries on every password option: (id, value, a word the refusal
+# must contain). A lone surrogate is not among them: Ansible refuses one wherever it could enter (YAML, JSON
+# vars, from_json) before a module runs; the validator's unit tests cover it.
+HOSTILE_PASSWORDS = (
+    ("empty", "", "empty"),
+    ("blank", "   ", "blank"),
+    ("nul", "Nul\x00Byte-Pass-1", "NUL"),
+    ("tab", "Tab\tPass-1", "control character"),
+    ("esc", "Esc\x1b[0mPass-1", "control character"),
+    ("del", "Del\x7fPass-1", "control character"),
+    ("c1", "C1\x85Pass-1", "control character"),
+    ("cr", "Carriage\rReturn-1", "line break"),
+    ("lf", "Line\nFeed-1", "line break"),
+    ("ascii128", "L" * 128, "127 bytes"),
+    ("twobyte64", "\u00e9" * 64, "127 bytes"),
+    ("dict", {"password": "Dict-Pass-1"}, "mapping"),
+    ("list", ["List-Pass-1"], "list"),
+    ("int", 12345678, "number"),
+    ("bool", True, "boolean"),
+    ("null", None, "missing"),
+)
+
 _TRACEBACK_MARKS = ("Traceback (most recent call last)", "module_stderr", "MODULE FAILURE", "Unexpected failure during")
 
 

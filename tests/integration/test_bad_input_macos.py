@@ -19,6 +19,7 @@ import pytest
 import macsim
 from macsim import _state
 
+from badinput_lib import HOSTILE_PASSWORDS as SHARED_HOSTILE_PASSWORDS
 from badinput_lib import OK, REFUSED, Case, record, verdict
 
 SYNC = "macfleet.credsync.macos_password_sync"
@@ -33,29 +34,11 @@ MAX_FAILED = 3
 
 pytestmark = pytest.mark.xdist_group("bad_input_macos")
 
-# The 17 shapes of hostile password: (id, value, a word the refusal must contain).
-HOSTILE_PASSWORDS = (
-    ("empty", "", "empty"),
-    ("blank", "   ", "blank"),
-    ("nul", "Nul\x00Byte-Pass-1", "NUL"),
-    ("tab", "Tab\tPass-1", "control character"),
-    ("esc", "Esc\x1b[0mPass-1", "control character"),
-    ("del", "Del\x7fPass-1", "control character"),
-    ("c1", "C1\x85Pass-1", "control character"),
-    ("cr", "Carriage\rReturn-1", "line break"),
-    ("lf", "Line\nFeed-1", "line break"),
-    # Ansible refuses a lone surrogate wherever it could enter (YAML, JSON vars, from_json): the closest a playbook
-    # gets is this template, which the controller refuses before the module runs. _macos.inputs refuses one too
-    # (tests/unit/module_utils/test_inputs_and_failures.py).
-    ("surrogate", "{{ '\"Lone\\ud800Surrogate-1\"' | from_json }}", "surrogate"),
-    ("ascii128", "L" * 128, "127 bytes"),
-    ("twobyte64", "é" * 64, "127 bytes"),
-    ("dict", {"password": "Dict-Pass-1"}, "mapping"),
-    ("list", ["List-Pass-1"], "list"),
-    ("int", 12345678, "number"),
-    ("bool", True, "boolean"),
-    ("null", None, "missing"),
-)
+# The 17 shapes of hostile password: badinput_lib's 16, and a lone surrogate as the closest a playbook gets to
+# one: Ansible refuses it wherever it could enter (YAML, JSON vars, from_json), so this template is refused by the
+# controller before the module runs. _macos.inputs refuses one too (tests/unit/module_utils/test_inputs_and_failures.py).
+HOSTILE_PASSWORDS = SHARED_HOSTILE_PASSWORDS[:9] + (
+    ("surrogate", "{{ '\"Lone\\ud800Surrogate-1\"' | from_json }}", "surrogate"),) + SHARED_HOSTILE_PASSWORDS[9:]
 
 # User names that cannot be a macOS short name, and one that is but does not exist: (id, value, word).
 BAD_NAMES = (

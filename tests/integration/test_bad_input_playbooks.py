@@ -35,24 +35,7 @@ def _password(value):
     return _with(credsync_passwords={"amelia": value, "bruno": NEW})
 
 
-HOSTILE = [
-    ("empty", "", "is empty"),
-    ("blank", "   ", "blank"),
-    ("nul", "with\x00nul", "NUL"),
-    ("newline", "two\nlines", "line break"),
-    ("carriage-return", "two\rlines", "line break"),
-    ("tab", "with\ttab", "control character"),
-    ("escape", "with\x1b[0m", "control character"),
-    ("delete", "with\x7fdel", "control character"),
-    ("c1-control", "with\x85nel", "control character"),
-    ("128-ascii", "A1-" + "x" * 125, "127 bytes"),
-    ("128-bytes-utf8", "é" * 64, "127 bytes"),
-    ("mapping", {"not": "a password"}, "must be a string"),
-    ("list", ["Good-Pass-1!"], "must be a string"),
-    ("number", 12345678, "must be a string"),
-    ("boolean", True, "must be a string"),
-    ("null", None, "is missing"),
-]
+HOSTILE = badinput_lib.HOSTILE_PASSWORDS
 
 RESET_CASES = [Case("reset-password-%s" % name, _password(value), mentions=("amelia", rule),
                     secrets=[value] if isinstance(value, str) and len(value) > 3 else [])
@@ -60,11 +43,11 @@ RESET_CASES = [Case("reset-password-%s" % name, _password(value), mentions=("ame
 RESET_CASES += [Case("reset-previous-%s" % name, _with(credsync_previous_passwords={"amelia": value}),
                      mentions=("amelia: previous password", rule),
                      secrets=[value] if isinstance(value, str) and len(value) > 3 else [])
-                for name, value, rule in HOSTILE if name in ("nul", "newline", "escape", "128-bytes-utf8", "mapping")]
+                for name, value, rule in HOSTILE if name in ("nul", "lf", "esc", "twobyte64", "dict")]
 RESET_CASES += [Case("reset-admin-%s" % name, _with(credsync_admin_password=value),
                      mentions=("credsync_admin_password", rule),
                      secrets=[value] if isinstance(value, str) and len(value) > 3 else [])
-                for name, value, rule in HOSTILE if name in ("tab", "mapping")]
+                for name, value, rule in HOSTILE if name in ("tab", "dict")]
 RESET_CASES += [
     Case("reset-passwords-missing", _with(credsync_passwords=None), mentions=("credsync_passwords",)),
     Case("reset-passwords-empty", _with(credsync_passwords={}), mentions=("credsync_passwords",)),
@@ -94,7 +77,7 @@ VERIFY_CASES = [
     Case("verify-report-dir-mapping", _with(credsync_report_dir={"path": "/tmp"}), mentions=("credsync_report_dir",)),
 ] + [Case("verify-password-%s" % name, _password(value), mentions=("amelia", rule),
           secrets=[value] if isinstance(value, str) and len(value) > 3 else [])
-     for name, value, rule in HOSTILE if name in ("empty", "nul", "newline", "escape", "128-bytes-utf8", "mapping")] + [
+     for name, value, rule in HOSTILE if name in ("empty", "nul", "lf", "esc", "twobyte64", "dict")] + [
     Case("verify-good", _with(), bad=False),
 ]
 
