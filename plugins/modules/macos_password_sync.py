@@ -28,8 +28,9 @@ description:
     standard input, as answers to their prompts; the tools are started without a controlling terminal so those
     prompts cannot hang under C(ssh -tt).
   - Checking a password that the account does not accept counts as a failed login toward the lockout threshold
-    (C(pwpolicy)). A run makes at most two such checks (O(password), then O(previous_password)); the final check
-    with the new password resets the counter.
+    (C(pwpolicy)), and the Secure Enclave counts wrong FileVault passphrases. Candidates (O(previous_passwords)) are
+    therefore tried within a budget per store - see the notes. The final check with the new password resets the
+    counter.
 extends_documentation_fragment:
   - macfleet.credsync.macos
   - macfleet.credsync.macos.attributes
@@ -51,6 +52,28 @@ options:
       - With it, the local password is changed (not reset), FileVault is re-keyed with C(changePassphrase) and the
         login keychain is re-keyed, keeping every item.
       - Omit it when it is not known; given, it must be a password as O(password) is (an empty string is refused).
+      - Mutually exclusive with O(previous_passwords); O(previous_password=X) is the same as
+        O(previous_passwords=[X]).
+    type: raw
+  previous_passwords:
+    description:
+      - Candidate previous passwords, for example the user's password history kept in a vault, when it is not
+        known which one each store still holds.
+      - Tried in the order given against each store - the local password, FileVault and the login keychain
+        separately, since they can hold different ones. For FileVault and the keychain the candidate that opened
+        the local password is tried first (the likeliest). A store that opens with O(password) is not tried.
+      - Each store is tried only within its failure budget. For the local password that is the account's lockout
+        policy (C(pwpolicy -getaccountpolicies), the user's and the global one, the lowest threshold wins), less
+        the failed logins already on record, less one kept back for the check after the change - the run never
+        locks the user out. For FileVault it is four wrong passphrases (the Secure Enclave delays unlocks after
+        that), one of them kept back. The login keychain has no lockout and every candidate may be tried.
+        Candidates the budget does not allow are reported in RV(candidates_untried) and the store is handled as
+        opening with none of them.
+      - Which candidate opened each store is reported by its position in this list (RV(opened_by_previous)),
+        never by its value.
+      - Every item must be a password as O(password) is; a repeated item, or one equal to O(password), is not
+        tried twice. A list is required - a string is refused, never split. Mutually exclusive with
+        O(previous_password).
     type: raw
   admin_user:
     description:
@@ -124,6 +147,11 @@ notes:
     mode predicts exactly what a real run does and bad input changes nothing.
   - When a run fails after its first write, the message names the stores it changed and those it left as they
     were; a run that changed nothing leaves the Preboot refresh marker as it found it.
+  - B(Failed logins.) opendirectoryd counts failed authentications since the last successful one, so the final
+    check with the new password normally clears the wrong candidates this run tried. If failures are still on
+    record after a successful run, they are cleared only when all of them are this run's own (RV(failed_logins)).
+    Check mode and O(state=verified) clear nothing. When the failed logins already on record leave no room for even
+    one wrong check, the module checks nothing and fails, naming the policy.
 attributes:
   diff_mode:
     description: Shows the per-store state before and after (never a password).
@@ -221,6 +249,20 @@ EXAMPLES = r"""
       or "Create New Keychain".
   when: sync.keychain_left_for_login
 
+- name: Previous password unknown but kept in a vault history - try each, never lock alice out
+  macfleet.credsync.macos_password_sync:
+    user: alice
+    password: "{{ directory_password }}"
+    previous_passwords: "{{ vault_password_history['alice'] }}"   # newest first
+    admin_user: _jumpcloudserviceaccount
+    admin_password: "{{ service_account_password }}"              # when no candidate opens the local password
+  become: true
+  register: sync
+
+- name: Say which history entry each store still held (by position, never the password)
+  ansible.builtin.debug:
+    msg: "{{ sync.opened_by_previous }}"    # e.g. {'login': 0, 'filevault': 0, 'keychain': 2}
+
 - name: Audit only - fail when a store is out of step, change nothing
   macfleet.credsync.macos_password_sync:
     user: alice
@@ -276,6 +318,31 @@ logged_in:
   returned: success
   type: bool
   sample: true
+opened_by_previous:
+  description:
+    - For each store that opened with a previous password before the run, the position (0-based) of that password
+      in O(previous_passwords) (0 for O(previous_password)). Stores that opened with O(password), or with none, are
+      not listed.
+    - The login keychain of a logged-in user is listed once a candidate re-keyed it in place.
+  returned: success
+  type: dict
+  sample: {login: 0, filevault: 0, keychain: 2}
+candidates_untried:
+  description:
+    - Per store, how many candidates were not tried because the store's failure budget allowed no more wrong
+      passwords (see O(previous_passwords)). Empty when every candidate that was needed was tried.
+  returned: success
+  type: dict
+  sample: {login: 2}
+failed_logins:
+  description:
+    - The account's failed logins and this run - C(on_record_before) (failed logins on record when the run
+      started), C(caused) (wrong local passwords this run checked), C(limit) (the lockout threshold, when it was
+      read: it is read only when a wrong password had to be risked) and C(cleared) (whether this run cleared
+      failures of its own that were still on record after it succeeded).
+  returned: success
+  type: dict
+  sample: {on_record_before: 0, caused: 2, limit: 10, cleared: false}
 preboot_updated:
   description: Whether C(diskutil apfs updatePreboot) ran.
   returned: always
@@ -293,10 +360,10 @@ from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs im
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.module import run_or_fail, runner_for
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.sync import LEAVE, NONE, SETTLED, STORES, PasswordSync
 
-SECRETS = ("password", "previous_password", "admin_password")
+SECRETS = ("password", "previous_password", "previous_passwords", "admin_password")
 
 
-def _result(sync, after, changed):
+def _result(sync, after, changed, cleared=False):
     return dict(
         changed=changed,
         stores=dict((s, dict(before=sync.before[s], after=after[s], action=sync.plan[s])) for s in STORES),
@@ -307,6 +374,9 @@ def _result(sync, after, changed):
         logged_in=sync.logged_in,
         preboot_updated=sync.plan["preboot"] != NONE,
         secure_token=sync.account.secure_token,
+        opened_by_previous=sync.opened_by(),
+        candidates_untried=sync.untried(),
+        failed_logins=sync.failed_logins(cleared),
     )
 
 
@@ -326,8 +396,9 @@ def _sync(module, sync):
         result = _result(sync, sync.predicted_after(), changed)
     else:
         sync.apply()
-        result = _result(sync, sync.verify(), True)
-        lagging = [s for s in STORES if result["stores"][s]["after"] not in SETTLED]
+        after = sync.verify()
+        lagging = [s for s in STORES if after[s] not in SETTLED]
+        result = _result(sync, after, True, cleared=not lagging and sync.clear_own_failed_logins())
         if lagging:
             module.fail_json(msg="after the sync these stores still do not open with the password: %s" % ", ".join(
                 lagging), **result)
@@ -344,6 +415,8 @@ def main():
             user=dict(type="raw", required=True),
             password=dict(type="raw", required=True, no_log=True),
             previous_password=dict(type="raw", no_log=True),
+            # raw, not list: type=list would split a string on commas into "candidates".
+            previous_passwords=dict(type="raw", no_log=True),
             admin_user=dict(type="raw", default="_jumpcloudserviceaccount"),
             admin_password=dict(type="raw", no_log=True),
             filevault=dict(type="str", choices=["sync", "skip"], default="sync"),
@@ -360,7 +433,7 @@ def main():
         runner, params["user"], params["password"], previous_password=params["previous_password"],
         admin_user=params["admin_user"], admin_password=params["admin_password"], filevault=params["filevault"],
         keychain=params["keychain"], keychain_recovery=params["keychain_recovery"],
-        update_preboot=params["update_preboot"]))
+        update_preboot=params["update_preboot"], previous_passwords=params["previous_passwords"]))
     result = run_or_fail(module, runner, lambda: _sync(module, sync))
     module.exit_json(**result)
 

@@ -93,6 +93,26 @@ def _sync_cases():
         cases.append(BatchCase("sync", "sync-admin-password-%s" % shape,
                                {"user": USER, "password": NEW, "admin_password": value},
                                mentions=admin_words, secrets=_password_secret(value) + KNOWN))
+        # previous_passwords (issue 11): every candidate is a password like any other, named by its position.
+        # (the lone surrogate is refused by the controller, which names the option but not the position)
+        where = "previous_passwords" if shape == "surrogate" else "previous_passwords[1]"
+        candidate_words = (where,) if value is None else (where, word)
+        cases.append(BatchCase("sync", "sync-candidates-%s" % shape,
+                               {"user": USER, "password": NEW, "previous_passwords": [OLD, value]},
+                               mentions=candidate_words, secrets=_password_secret(value) + KNOWN))
+    for shape, value, words in (("string", OLD, ("previous_passwords", "list")),
+                                ("comma-string", "%s,%s" % (OLD, NEW), ("previous_passwords", "list")),
+                                ("mapping", {"a": OLD}, ("previous_passwords", "list")),
+                                ("number", 7, ("previous_passwords", "list"))):
+        cases.append(BatchCase("sync", "sync-candidates-%s" % shape,
+                               {"user": USER, "password": NEW, "previous_passwords": value},
+                               mentions=words, secrets=KNOWN))
+    cases.append(BatchCase("sync", "sync-candidates-and-previous",
+                           {"user": USER, "password": NEW, "previous_password": OLD, "previous_passwords": [OLD]},
+                           mentions=("previous_password", "previous_passwords", "mutually exclusive"), secrets=KNOWN))
+    cases.append(BatchCase("sync-check", "sync-check-candidates-empty-item",
+                           {"user": USER, "password": NEW, "previous_passwords": [OLD, ""]},
+                           mentions=("previous_passwords[1]", "empty"), secrets=KNOWN))
     for shape, value, word in BAD_NAMES:
         cases.append(BatchCase("sync", "sync-user-%s" % shape, {"user": value, "password": NEW, "previous_password": OLD},
                                mentions=("bob",) if value == "bob" else ("user", word), secrets=KNOWN))
@@ -135,6 +155,8 @@ def _sync_cases():
                        ("sync-good-awkward", {"user": USER, "password": awkward, "previous_password": OLD}),
                        ("sync-good-127-bytes", {"user": USER, "password": longest, "previous_password": OLD}),
                        ("sync-good-admin", {"user": USER, "password": NEW, "admin_password": SERVICE_PASSWORD}),
+                       ("sync-good-candidates", {"user": USER, "password": NEW,
+                                                 "previous_passwords": ["Wrong-Pass-7", OLD]}),
                        ("sync-good-leave", {"user": USER, "password": NEW, "admin_password": SERVICE_PASSWORD,
                                             "keychain_recovery": "leave"})):
         cases.append(BatchCase("sync", name, args, bad=False, secrets=(args["password"],) + KNOWN))

@@ -87,9 +87,11 @@ def parse_dscl_read(text):
 class Account:
     """The attributes a password sync needs, read in one dscl call."""
 
-    def __init__(self, runner, name):
+    def __init__(self, runner, name, failures=0):
         self.runner = runner
         self.name = name
+        # Wrong passwords this run showed the account (each one counts toward its lockout threshold).
+        self.failures = failures
         result = runner.run("dscl", [".", "-read", "/Users/" + name] + list(_ATTRIBUTES))
         if result.rc != 0 or "eDSRecordNotFound" in result.stderr:
             if "eDSRecordNotFound" in result.stderr:
@@ -132,11 +134,12 @@ class Account:
         if "eDSAuthAccountDisabled" in result.stdout + result.stderr:
             return AUTH_LOCKED
         if "eDSAuthFailed" in result.stdout + result.stderr:
+            self.failures += 1
             return AUTH_FAILED
         raise ToolError(self.runner.describe_failure(result), result)
 
     def reload(self):
-        return Account(self.runner, self.name)
+        return Account(self.runner, self.name, self.failures)
 
 
 def _single(attributes, key, name):

@@ -23,14 +23,30 @@ class InputError(CredentialError):
     """Bad input: nothing was inspected or written. The message names each option and rule, never a value."""
 
 
-def check_inputs(passwords=(), short_names=()):
+def check_inputs(passwords=(), short_names=(), password_lists=(), exclusive=()):
     """Raise InputError listing every broken rule.
 
     passwords: (option name, value, optional) triples; an optional password may be None (not given) but,
     when given, is a password like any other (an empty one is refused: omit the option instead).
     short_names: (option name, value, optional) triples; an optional name may be None.
+    password_lists: (option name, value) pairs: None or a list of passwords, each one named by its position.
+    exclusive: (option name, value) pairs of which at most one may be given.
     """
     messages = []
+    given = [what for what, value in exclusive if value is not None]
+    if len(given) > 1:
+        messages.append("%s are mutually exclusive: give one of them" % " and ".join(given))
+    for what, values in password_lists:
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            messages.append("%s must be a list of passwords, not %s" % (what, type(values).__name__))
+            continue
+        for position, value in enumerate(values):
+            try:
+                check_password(value, "%s[%d]" % (what, position))
+            except PasswordError as exc:
+                messages.append(str(exc))
     for what, value, optional in passwords:
         try:
             check_password(value, what, optional=optional)

@@ -11,7 +11,43 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import plistlib
+
+from .candidates import FailureBudget
 from .runner import ToolError
+
+# pwpolicy's account policy parameter for the lockout threshold (com.apple.maximumFailedLoginAttempts and MDM
+# passcode payloads' maxFailedAttempts both land here).
+MAX_FAILED = "policyAttributeMaximumFailedAuthentications"
+# Wrong local passwords a run allows itself when the lockout policy cannot be read: the directory password and
+# one previous password, what the module tried before candidates existed.
+UNREADABLE_POLICY_FAILURES = 2
+
+
+def policy_thresholds(text):
+    """The lockout thresholds in `pwpolicy -getaccountpolicies` output (a heading line, then a plist).
+
+    [] when no policy sets one; None when the output holds no property list that can be read.
+    """
+    start = text.find("<?xml")
+    if start < 0:
+        start = text.find("<plist")
+    if start < 0:
+        return [] if not text.strip() or text.strip().startswith("Getting") else None
+    try:
+        document = plistlib.loads(text[start:].encode("utf-8"))
+    except Exception:  # pylint: disable=broad-except
+        return None
+    thresholds = []
+    if not isinstance(document, dict):
+        return None
+    for category in document.values():
+        for entry in category if isinstance(category, list) else []:
+            parameters = entry.get("policyParameters") if isinstance(entry, dict) else None
+            value = parameters.get(MAX_FAILED) if isinstance(parameters, dict) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                thresholds.append(int(value))
+    return thresholds
 
 
 class Lockout:
@@ -25,6 +61,44 @@ class Lockout:
             return int(float(self.account.policy.get("failedLoginCount") or 0))
         except (TypeError, ValueError):
             return 0
+
+    def threshold(self):
+        """The lowest lockout threshold of the user's and the global account policies (each one locks);
+        None when no policy sets one. Raises ToolError when pwpolicy's answer cannot be read."""
+        thresholds = []
+        for args in (["-u", self.account.name, "-getaccountpolicies"], ["-getaccountpolicies"]):
+            result = self.runner.run("pwpolicy", args)
+            found = policy_thresholds(result.stdout) if result.rc == 0 else None
+            if found is None:
+                raise ToolError(self.runner.describe_failure(result), result)
+            thresholds.extend(found)
+        return min(thresholds) if thresholds else None
+
+    def failure_budget(self):
+        """How many wrong local passwords this run may show the account without locking it out.
+
+        The failed attempts on record count; the run stays below the threshold and keeps one wrong answer back
+        for the check after a write. The policy is read only when a wrong password has to be risked (a Mac in
+        step never pays for it); with no failure on record the first check cannot lock anybody out.
+        """
+        on_record = self.failed_count
+        name = self.account.name
+
+        def resolve():
+            try:
+                budget.limit = self.threshold()
+            except ToolError:
+                return UNREADABLE_POLICY_FAILURES, (
+                    "the lockout policy of %s could not be read (pwpolicy -getaccountpolicies), so no more than %d "
+                    "wrong passwords are risked" % (name, UNREADABLE_POLICY_FAILURES))
+            if budget.limit is None:
+                return None, ""
+            return budget.limit - 1 - on_record, (
+                "%s is locked out after %d failed logins and %d are on record" % (name, budget.limit, on_record))
+
+        budget = FailureBudget(reserve=1, resolve=resolve, first_free=on_record == 0)
+        budget.on_record = on_record
+        return budget
 
     def authentication_allowed(self):
         """pwpolicy's verdict: True when the policy lets the user log in now."""

@@ -17,7 +17,11 @@ from .runner import ToolError, ToolRunner
 
 def runner_for(module, secret_options):
     """A ToolRunner that keeps every secret option's value off argv and out of output."""
-    return ToolRunner(secrets=[module.params.get(name) for name in secret_options])
+    secrets = []
+    for name in secret_options:
+        value = module.params.get(name)
+        secrets.extend(value if isinstance(value, list) else [value])  # a list option: each of its passwords
+    return ToolRunner(secrets=secrets)
 
 
 def run_or_fail(module, runner, work, **partial_result):

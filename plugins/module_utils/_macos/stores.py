@@ -18,11 +18,9 @@ import datetime
 import os
 
 from .account import AUTH_LOCKED, AUTH_OK, CredentialError, escape_dscl_word
+from .candidates import FILEVAULT_FAILURES, IN_SYNC, UNKNOWN, FailureBudget, Trial, which_opens
 from .runner import ToolError
 
-IN_SYNC = "in_sync"
-PREVIOUS = "previous"
-UNKNOWN = "unknown"
 STALE = "stale"
 ABSENT = "absent"
 NOT_APPLICABLE = "not_applicable"
@@ -37,16 +35,18 @@ VOLUME = "/"
 PREBOOT_MOUNT = "/System/Volumes/Preboot"
 
 
-def _which_opens(opens, password, previous):
-    """IN_SYNC when the directory password opens the store, PREVIOUS for the old one, else UNKNOWN."""
-    if opens(password):
-        return IN_SYNC
-    if previous is not None and previous != password and opens(previous):
-        return PREVIOUS
-    return UNKNOWN
+class _Tried:
+    """What the last state() found: which candidate opened the store (self.trial.position), how many the budget
+    left untried. A store that was not tried reports a Trial of its state alone."""
+
+    trial = Trial(None)
+
+    def _record(self, trial):
+        self.trial = trial
+        return trial.state
 
 
-class LocalLogin:
+class LocalLogin(_Tried):
     """The local account password (Open Directory), checked with dscl -authonly."""
 
     name = "login"
@@ -55,7 +55,8 @@ class LocalLogin:
         self.runner = runner
         self.account = account
 
-    def state(self, password, previous):
+    def state(self, password, candidates=None, budget=None):
+        """budget: the account's lockout budget (Lockout.failure_budget()); every wrong check counts."""
         def opens(candidate):
             outcome = self.account.authenticate(candidate)
             if outcome == AUTH_LOCKED:
@@ -63,7 +64,7 @@ class LocalLogin:
                     "the account %s is locked or disabled (eDSAuthAccountDisabled): unlock it first with "
                     "macfleet.credsync.macos_account_unlock" % self.account.name)
             return outcome == AUTH_OK
-        return _which_opens(opens, password, previous)
+        return self._record(which_opens(opens, password, candidates, budget))
 
     def change(self, old, new):
         """Change with the old password: opendirectoryd keeps the secure token and FileVault in step."""
@@ -81,7 +82,7 @@ class LocalLogin:
         return self.runner.run("sysadminctl", args, stdin="\n".join(answers) + "\n")
 
 
-class FileVault:
+class FileVault(_Tried):
     """The user's APFS crypto user on the boot volume (what unlocks the disk at boot)."""
 
     name = "filevault"
@@ -90,6 +91,10 @@ class FileVault:
         self.runner = runner
         self.account = account
         self._enabled = None
+        # The Secure Enclave counts wrong passphrases (candidates.FILEVAULT_FAILURES); one is kept for the check
+        # after a write.
+        self.budget = FailureBudget(FILEVAULT_FAILURES, reserve=1, why=(
+            "the Secure Enclave delays FileVault unlocks after %d wrong passphrases" % FILEVAULT_FAILURES))
 
     def enabled(self):
         if self._enabled is None:
@@ -105,13 +110,21 @@ class FileVault:
         return any(isinstance(u, dict) and str(u.get("APFSCryptoUserUUID", "")).upper() == self.account.guid
                    for u in users)
 
-    def opens(self, passphrase):
+    def _verifies(self, passphrase):
         result = self.runner.run("diskutil", ["apfs", "unlockVolume", VOLUME, "-user", self.account.guid,
                                               "-stdinpassphrase", "-verify"], stdin=passphrase + "\n")
         return result.rc == 0
 
-    def state(self, password, previous):
-        return _which_opens(self.opens, password, previous)
+    def opens(self, passphrase):
+        """Whether the passphrase opens the crypto user; a wrong one is spent from the run's budget."""
+        opened = self._verifies(passphrase)
+        if not opened:
+            self.budget.spend()
+        return opened
+
+    def state(self, password, candidates=None, first=None):
+        """first: the candidate that opened the local password, tried first (the likeliest)."""
+        return self._record(which_opens(self._verifies, password, candidates, self.budget, first))
 
     def change(self, old, new):
         # No stdin flag for changePassphrase: its prompts (old, new, repeat) are answered on stdin.
@@ -178,7 +191,7 @@ class Preboot:
             raise ToolError(self.runner.describe_failure(result), result)
 
 
-class LoginKeychain:
+class LoginKeychain(_Tried):
     """~/Library/Keychains/login.keychain-db, verified on a locked handle.
 
     An unlocked keychain accepts any password on unlock, so each check locks it
@@ -245,14 +258,15 @@ class LoginKeychain:
             raise CredentialError("refusing to %s the login keychain of %s: a live login session holds it (log the "
                                   "user out, or use keychain_recovery: leave)" % (what, self.account.name))
 
-    def state(self, password, previous):
+    def state(self, password, candidates=None, first=None):
+        """No lockout applies to a keychain file: every candidate may be tried (first: the likeliest)."""
         if not self.exists():
-            return ABSENT
+            return self._record(Trial(ABSENT))
         self._was_unlocked = self.unlocked()
         if self._was_unlocked and self.held_by_session:
-            return UNVERIFIED_IN_SESSION
+            return self._record(Trial(UNVERIFIED_IN_SESSION))
         self.lock()
-        state = _which_opens(self._unlock, password, previous)
+        state = self._record(which_opens(self._unlock, password, candidates, first=first))
         self.restore_lock_state(unlocked_now=state != UNKNOWN)
         return state
 

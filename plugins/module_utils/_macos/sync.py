@@ -7,6 +7,8 @@
 Order (as XCreds, NoMAD and admins' scripts do it), each step verified before the next:
 1. local password: change with the previous one (Open Directory keeps the secure token and
    FileVault in step) or, previous unknown, reset through a secure-token admin;
+   the previous password is whichever of the candidates (previous_password, or the list
+   previous_passwords) opens the store, tried per store within its failure budget (candidates.py);
 2. FileVault, if it still holds something else: changePassphrase, or the admin reset;
 3. login keychain, only once the new local password is proven: re-key old -> new, or move
    the unopenable one aside (never delete) and create a new one, or leave it for macOS's own
@@ -26,11 +28,14 @@ __metaclass__ = type  # pylint: disable=invalid-name
 import os
 
 from .account import AUTH_OK, Account, CredentialError
+from .candidates import Candidates, Trial
 from .inputs import check_inputs
+from .lockout import Lockout
 from .runner import ToolError
 from .session import Sessions
-from .stores import (ABSENT, IN_SYNC, LEFT_FOR_LOGIN, NOT_APPLICABLE, PREVIOUS, SKIPPED, STALE, UNKNOWN,
-                     UNVERIFIED_IN_SESSION, FileVault, LocalLogin, LoginKeychain, Preboot)
+from .candidates import IN_SYNC, PREVIOUS, UNKNOWN
+from .stores import (ABSENT, LEFT_FOR_LOGIN, NOT_APPLICABLE, SKIPPED, STALE, UNVERIFIED_IN_SESSION, FileVault,
+                     LocalLogin, LoginKeychain, Preboot)
 
 STORES = ("login", "filevault", "preboot", "keychain")
 NONE = "none"
@@ -49,15 +54,21 @@ class PasswordSync:
     """Inspect (read only), plan, apply and verify one user's stores."""
 
     def __init__(self, runner, user, password, previous_password=None, admin_user=None, admin_password=None,
-                 filevault="sync", keychain="sync", keychain_recovery=None, update_preboot=True):
+                 filevault="sync", keychain="sync", keychain_recovery=None, update_preboot=True,
+                 previous_passwords=None):
         # Before anything is inspected, in check mode and state=verified too: check mode predicts the real run.
         check_inputs(passwords=(("password", password, False), ("previous_password", previous_password, True),
                                 ("admin_password", admin_password, True)),
-                     short_names=(("user", user, False), ("admin_user", admin_user, True)))
+                     short_names=(("user", user, False), ("admin_user", admin_user, True)),
+                     password_lists=(("previous_passwords", previous_passwords),),
+                     exclusive=(("previous_password", previous_password), ("previous_passwords", previous_passwords)))
         self.runner = runner
         self.user = user
         self.password = password
-        self.previous = previous_password
+        self.candidates = Candidates(previous_passwords if previous_passwords is not None else previous_password)
+        # How messages name the candidates: the option the task used.
+        self.previous_option = "previous_passwords" if previous_passwords is not None else "previous_password"
+        self.login_budget = None
         self.admin_user = admin_user
         self.admin_password = admin_password
         self.sync_filevault = filevault == "sync"
@@ -86,11 +97,10 @@ class PasswordSync:
         self.keychain.held_by_session = self.logged_in
         if self.keychain_recovery is None:
             self.keychain_recovery = LEAVE if self.logged_in else "new"
-        self.before = {
-            "login": self.login.state(self.password, self.previous),
-            "filevault": self._filevault_state(),
-            "keychain": self._keychain_state(),
-        }
+        self.login_budget = Lockout(self.runner, self.account).failure_budget()
+        self.before = {"login": self.login.state(self.password, self.candidates, self.login_budget)}
+        self.before["filevault"] = self._filevault_state()
+        self.before["keychain"] = self._keychain_state()
         self.before["preboot"] = self._preboot_state()
         return self.before
 
@@ -103,14 +113,16 @@ class PasswordSync:
             raise CredentialError(
                 "%s is not a FileVault user of this Mac (not an APFS crypto user of /): add the user with "
                 "`fdesetup add -usertoadd %s` (or grant a secure token), or set filevault: skip" % (self.user, self.user))
-        return self.filevault.state(self.password, self.previous)
+        return self.filevault.state(self.password, self.candidates, first=self.login.trial.position)
 
     def _keychain_state(self):
         if not self.sync_keychain:
             return SKIPPED
         if not self.keychain.exists() and not self.keychain.folder_exists():
             return NOT_APPLICABLE  # never logged in: macOS creates the keychain at first login
-        return self.keychain.state(self.password, self.previous)
+        first = self.login.trial.position
+        return self.keychain.state(self.password, self.candidates,
+                                   first=first if first is not None else self.filevault.trial.position)
 
     def _preboot_state(self):
         if self.before["filevault"] in (SKIPPED, NOT_APPLICABLE):
@@ -123,6 +135,30 @@ class PasswordSync:
         """Stores shown not to open with the password (a session's unlocked keychain cannot be shown either way)."""
         return [s for s in STORES if self.before[s] not in (IN_SYNC, NOT_APPLICABLE, SKIPPED, UNVERIFIED_IN_SESSION)]
 
+    def opened_by(self):
+        """Store -> position of the candidate previous password that opened it before the run."""
+        return dict((store.name, store.trial.position) for store in (self.login, self.filevault, self.keychain)
+                    if store.trial.position is not None)
+
+    def untried(self):
+        """Store -> candidates not tried because the store's failure budget did not allow another wrong one."""
+        return dict((store.name, store.trial.untried) for store in (self.login, self.filevault, self.keychain)
+                    if store.trial.untried)
+
+    def _old(self, store):
+        """The candidate that opened the store before the run (None when none did)."""
+        position = store.trial.position
+        return None if position is None else self.candidates[position]
+
+    def _neither(self, store, what):
+        """'<what> opens with neither password nor <the candidates>' (+ what the budget left untried)."""
+        text = "%s opens with neither password nor %s" % (what, self.previous_option if len(self.candidates) < 2
+                                                          else "any of the previous_passwords tried")
+        if store.trial.untried:
+            budget = self.login_budget if store is self.login else self.filevault.budget
+            text += " (%d more not tried: %s)" % (store.trial.untried, budget.why)
+        return text
+
     def make_plan(self):
         """Choose the action per store and validate everything a write would need."""
         before = self.before
@@ -133,10 +169,12 @@ class PasswordSync:
         elif before["login"] == UNKNOWN:
             plan["login"] = "admin_reset"
             if token:
-                self._require_admin("the local password opens with neither password nor previous_password")
+                self._require_admin(self._neither(self.login, "the local password"))
         if before["filevault"] in (PREVIOUS, UNKNOWN):
+            # dscl's change keeps the crypto user in step only when it opened with the same old password.
             carried = token and (plan["login"] == "admin_reset" or
-                                 (plan["login"] == "change" and before["filevault"] == PREVIOUS))
+                                 (plan["login"] == "change" and before["filevault"] == PREVIOUS and
+                                  self._old(self.filevault) == self._old(self.login)))
             if carried:
                 plan["filevault"] = "follows_login"
             elif before["filevault"] == PREVIOUS:
@@ -144,9 +182,9 @@ class PasswordSync:
             else:
                 if not token:
                     raise CredentialError(
-                        "FileVault opens with neither password nor previous_password and %s has no secure token, "
-                        "so no admin can reset it: give previous_password (the FileVault password)" % self.user)
-                self._require_admin("FileVault opens with neither password nor previous_password")
+                        "%s and %s has no secure token, so no admin can reset it: give the FileVault password in %s"
+                        % (self._neither(self.filevault, "FileVault"), self.user, self.previous_option))
+                self._require_admin(self._neither(self.filevault, "FileVault"))
                 plan["filevault"] = "admin_reset"
         plan["keychain"] = self._keychain_action(plan["login"])
         touches_filevault = plan["filevault"] != NONE or (token and plan["login"] != NONE and
@@ -193,9 +231,9 @@ class PasswordSync:
                 return "create"
             if recovery != "new":
                 raise CredentialError(
-                    "the login keychain opens with neither password nor previous_password and keychain_recovery "
-                    "is fail: give previous_password, or set keychain_recovery: new to move it aside and start a "
-                    "new one, or leave to let macOS ask at the next login")
+                    "%s and keychain_recovery is fail: give its password in %s, or set keychain_recovery: new to "
+                    "move it aside and start a new one, or leave to let macOS ask at the next login"
+                    % (self._neither(self.keychain, "the login keychain"), self.previous_option))
             return "recreate"
         return NONE
 
@@ -320,7 +358,7 @@ class PasswordSync:
 
     def _apply_login(self, action):
         if action == "change":
-            self.login.change(self.previous, self.password)
+            self.login.change(self._old(self.login), self.password)
             how = "dscl -passwd with the previous password"
         else:
             admin = (self.admin_user, self.admin_password) if self.account.secure_token else (None, None)
@@ -334,8 +372,9 @@ class PasswordSync:
     def _apply_filevault(self):
         if self.filevault.opens(self.password):
             return  # carried by the login change
-        if self.previous is not None and self.filevault.opens(self.previous):
-            result = self.filevault.change(self.previous, self.password)
+        old = self._old(self.filevault)
+        if old is not None and self.filevault.opens(old):
+            result = self.filevault.change(old, self.password)
             how = "diskutil apfs changePassphrase"
         else:
             try:
@@ -356,7 +395,7 @@ class PasswordSync:
         if action == "rekey" and self.before["keychain"] == UNVERIFIED_IN_SESSION:
             return self._rekey_in_session()
         if action == "rekey":
-            self.keychain.rekey(self.previous, self.password)
+            self.keychain.rekey(self._old(self.keychain), self.password)
             # Re-keying unlocks it; under a session it then cannot be re-tested without locking it again.
             self.rekeyed_in_session = self.keychain.held_by_session
             if self._may_chown() and not self.keychain.owned_by_user():
@@ -371,21 +410,54 @@ class PasswordSync:
 
     def _rekey_in_session(self):
         """Re-key a session's unlocked keychain in place: set-keychain-password checks the old password itself
-        (errSecAuthFailed, keychain unchanged, when it is not the keychain's) and never locks it."""
-        try:
-            self.keychain.rekey(self.previous, self.password)
-        except ToolError as exc:
-            if exc.result is None or exc.result.rc != ERR_SEC_AUTH_FAILED:
-                raise
+        (errSecAuthFailed, keychain unchanged, when it is not the keychain's) and never locks it. The session
+        unlocked it with the old login password, so that candidate goes first; no lockout applies to a keychain,
+        so the others may follow."""
+        for position in self.candidates.order(self.password, first=self.login.trial.position):
+            try:
+                self.keychain.rekey(self.candidates[position], self.password)
+            except ToolError as exc:
+                if exc.result is None or exc.result.rc != ERR_SEC_AUTH_FAILED:
+                    raise
+                continue
+            self.keychain.trial = Trial(UNVERIFIED_IN_SESSION, position)
+            break
+        else:
             if self.keychain_recovery != LEAVE:
                 raise _StepRefused(
-                    "the login keychain of the logged-in user %s does not take previous_password and a live session "
-                    "holds it (never moved aside or recreated): it was left as it was; use keychain_recovery: leave "
-                    "to leave it for macOS's dialog at the next login" % self.user)
+                    "the login keychain of the logged-in user %s does not take %s and a live session holds it (never "
+                    "moved aside or recreated): it was left as it was; use keychain_recovery: leave to leave it for "
+                    "macOS's dialog at the next login" % (self.user, self.previous_option))
             self.keychain_left = True
             return False
         self.rekeyed_in_session = True
         return True
+
+    def clear_own_failed_logins(self):
+        """After a successful run: forget the wrong local passwords this run showed the account, and only those.
+
+        opendirectoryd counts failed authentications since the last success, so the run's final check with the
+        new password normally leaves nothing on record. Where failures remain, they are cleared only when every
+        one on record is this run's own; failures the run did not cause are left as they are (the count cannot be
+        lowered by part: dscl -createpl stores a string). Returns whether the count was cleared.
+        """
+        caused = self.account.failures
+        if not caused:
+            return False
+        lockout = Lockout(self.runner, self.account.reload())
+        on_record = lockout.failed_count
+        if not on_record or on_record > caused:
+            return False
+        lockout.clear()
+        return True
+
+    def failed_logins(self, cleared=False):
+        """What the run did to the account's failed-login count (numbers only)."""
+        budget = self.login_budget
+        return dict(on_record_before=int(budget.on_record) if budget is not None else 0,
+                    caused=self.account.failures if self.account is not None else 0,
+                    limit=None if budget is None or budget.limit is None else int(budget.limit),
+                    cleared=cleared)
 
     # -- verify -------------------------------------------------------------------------
     def verify(self):
