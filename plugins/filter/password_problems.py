@@ -22,7 +22,8 @@ positional: _input
 options:
   _input:
     description:
-      - A mapping of names (users) to passwords, a list of mappings with C(user) and C(password) (the form
+      - A mapping of names (users) to passwords (or to lists of candidate passwords, such as a password history:
+        each one is checked and named by its position), a list of mappings with C(user) and C(password) (the form
         M(macfleet.credsync.directory_password) takes as O(macfleet.credsync.directory_password#module:passwords)),
         or one password.
     type: raw
@@ -68,7 +69,12 @@ from ansible_collections.macfleet.credsync.plugins.module_utils._common.password
 
 def _problems(passwords, optional=False, what="password"):
     if isinstance(passwords, dict):
-        entries = [("%s: %s" % (name, what), value) for name, value in passwords.items()]
+        entries = []
+        for name, value in passwords.items():
+            if isinstance(value, (list, tuple)):  # candidates (a history): each one, by position
+                entries += [("%s: %s [%d]" % (name, what, position), item) for position, item in enumerate(value)]
+            else:
+                entries.append(("%s: %s" % (name, what), value))
     elif isinstance(passwords, (list, tuple)):
         if not all(isinstance(entry, dict) and "user" in entry for entry in passwords):
             raise AnsibleFilterError("password_problems: a list must hold mappings with user and password")

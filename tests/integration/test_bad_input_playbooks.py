@@ -56,6 +56,11 @@ RESET_CASES += [
     Case("reset-passwords-string", _with(credsync_passwords=GOOD_PASSWORD), mentions=("credsync_passwords",),
          secrets=[GOOD_PASSWORD]),
     Case("reset-previous-list", _with(credsync_previous_passwords=[PREVIOUS]), mentions=("credsync_previous_passwords",)),
+    # A user's previous password may be a list of candidates (a history): each is checked, named by position.
+    Case("reset-previous-history-bad", _with(credsync_previous_passwords={"amelia": [PREVIOUS, "Hist\nory-1"]}),
+         mentions=("amelia: previous password [1]", "line break"), secrets=["Hist\nory-1"]),
+    Case("reset-previous-history-empty-item", _with(credsync_previous_passwords={"amelia": [""]}),
+         mentions=("amelia: previous password [0]", "empty")),
     Case("reset-provider-unknown", _with(credsync_provider="okta-ish"), mentions=("credsync_provider",)),
     Case("reset-directory-string", _with(credsync_directory="https://console.jumpcloud.com"),
          mentions=("credsync_directory",)),
@@ -65,6 +70,7 @@ RESET_CASES += [
     Case("reset-fail-on-error-garbage", _with(credsync_fail_on_error="sometimes"), mentions=("credsync_fail_on_error",)),
     # Good inputs beside the bad ones (check mode: nothing changes either way).
     Case("reset-good", _with(), bad=False),
+    Case("reset-good-history", _with(credsync_previous_passwords={"amelia": ["Not-Hers-Pass-8", PREVIOUS]}), bad=False),
     Case("reset-good-127-bytes", _password("A1-" + "x" * 124), bad=False, secrets=["A1-" + "x" * 124]),
     Case("reset-good-symbols", _password("Sp ace 'q' \"d\" \\ ;|&* ünï 🔑 9"), bad=False),
     Case("reset-good-since-and-temporary", _with(credsync_reset_since="2026-01-01T00:00:00", credsync_temporary="true"),

@@ -105,3 +105,13 @@ def test_filter_names_users_never_passwords():
         "b: password must be a string, not a number (quote it in YAML: a number or a mapping is not a password)"]
     with pytest.raises(AnsibleFilterError):
         problems(["just", "strings"])
+
+
+def test_filter_checks_each_candidate_of_a_history_by_position():
+    problems = FilterModule().filters()["password_problems"]
+    secret = "Hist\nory-1"
+    out = problems({"alice": ["Good-Pass-1!", secret, ""], "bob": "Good-Pass-2!", "carol": []},
+                   optional=True, what="previous password")
+    assert out[0].startswith("alice: previous password [1] contains a line break")
+    assert out[1] == "alice: previous password [2] is empty"
+    assert len(out) == 2 and secret not in " ".join(out)
