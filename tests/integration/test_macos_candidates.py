@@ -67,6 +67,9 @@ CASES = [
          limit=5),
     Case("one_wrong_check_from_lockout", mac(H[0], max_failed=5, failed=4),
          {"previous_passwords": H[:2]}, message="one more wrong password could lock the account out", limit=5),
+    # Already locked out: reported as the lockout it is (the password_sync role's rescue unlocks and runs again).
+    Case("already_locked_out", mac(H[0], max_failed=5, failed=5), {"previous_passwords": H[:2]},
+         message="is locked or disabled (eDSAuthAccountDisabled)"),
     # The Secure Enclave's four free wrong passphrases, one kept back: the password and two candidates.
     Case("filevault_budget", mac(NEW, filevault=H[5], keychain=NEW),
          dict(ADMIN, previous_passwords=H), opened_by={}, untried={"filevault": 4}),

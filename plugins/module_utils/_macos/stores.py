@@ -18,7 +18,8 @@ import datetime
 import os
 
 from .account import AUTH_LOCKED, AUTH_OK, CredentialError, escape_dscl_word
-from .candidates import FILEVAULT_FAILURES, IN_SYNC, UNKNOWN, FailureBudget, Trial, which_opens
+from .candidates import FILEVAULT_FAILURES, IN_SYNC, UNKNOWN, BudgetExhausted, FailureBudget, Trial, which_opens
+from .lockout import Lockout
 from .runner import ToolError
 
 STALE = "stale"
@@ -60,11 +61,20 @@ class LocalLogin(_Tried):
         def opens(candidate):
             outcome = self.account.authenticate(candidate)
             if outcome == AUTH_LOCKED:
-                raise CredentialError(
-                    "the account %s is locked or disabled (eDSAuthAccountDisabled): unlock it first with "
-                    "macfleet.credsync.macos_account_unlock" % self.account.name)
+                raise self._locked()
             return outcome == AUTH_OK
-        return self._record(which_opens(opens, password, candidates, budget))
+        try:
+            return self._record(which_opens(opens, password, candidates, budget))
+        except BudgetExhausted:
+            # No room for a wrong check: an account already locked out is reported as such (its remedy is an
+            # unlock, which callers such as the password_sync role recognise), any other as out of budget.
+            if Lockout(self.runner, self.account).locked():
+                raise self._locked()
+            raise
+
+    def _locked(self):
+        return CredentialError("the account %s is locked or disabled (eDSAuthAccountDisabled): unlock it first with "
+                               "macfleet.credsync.macos_account_unlock" % self.account.name)
 
     def change(self, old, new):
         """Change with the old password: opendirectoryd keeps the secure token and FileVault in step."""
