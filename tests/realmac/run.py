@@ -54,6 +54,8 @@ MODULE_PREFIX = "macfleet.credsync."
 ITEM_SERVICE = "credsync-ci.example"
 # A lockout threshold for the account_unlock scenario, set on the throwaway user only.
 MAX_FAILED_LOGINS = 3
+# The candidates scenario's threshold: its wrong password and one wrong candidate fit, with one kept back.
+CANDIDATE_LOCKOUT = 5
 
 
 class Refused(Exception):
@@ -547,8 +549,8 @@ def scenario_verified(world):
     expect(world.login_accepts(world.user.password), "state=verified changed the local password")
 
 
-def scenario_recreate_unknown_keychain(world):
-    """The keychain holds a password nobody knows: moved aside (kept, still openable) and a new one made."""
+def rekey_keychain_to_an_unknown_password(world):
+    """Set-up: the login keychain takes a password no store and no option knows; returns it."""
     lost = throwaway_password()
     world.ansible.secret_values.append(lost)
     result = world.target.tool("security", ["set-keychain-password", world.keychain_path],
@@ -556,6 +558,26 @@ def scenario_recreate_unknown_keychain(world):
     expect(result.rc == 0, "the set-up could not re-key the keychain to an unknown password", result)
     world.target.tool("security", ["lock-keychain", world.keychain_path])
     world.keychain_password = lost
+    return lost
+
+
+def scenario_keychain_left_for_login(world):
+    """keychain_recovery: leave - a keychain no known password opens is left as it is for macOS's login dialog."""
+    lost = rekey_keychain_to_an_unknown_password(world)
+    run = world.sync(password=world.user.password, keychain_recovery="leave")
+    expect_ok(run, changed=False)
+    expect_stores(run, login=("in_sync", "in_sync", "none"), keychain=("unknown", "left_for_login", "leave"))
+    expect(run["keychain_left_for_login"] is True and run["keychain_reset"] is False,
+           "keychain_left_for_login / keychain_reset are %r / %r" % (run["keychain_left_for_login"],
+                                                                    run["keychain_reset"]), run)
+    expect(world.keychain_opens(lost), "the keychain left for the login dialog no longer opens with its password")
+    expect(world.keychain_has_item(lost), "the keychain left for the login dialog lost its item")
+
+
+def scenario_recreate_unknown_keychain(world):
+    """The keychain holds a password nobody knows: moved aside (kept, still openable) and a new one made."""
+    lost = world.keychain_password if not world.keychain_opens(world.user.password) else \
+        rekey_keychain_to_an_unknown_password(world)
 
     run = world.sync(password=world.user.password)
     expect_ok(run, changed=True)
@@ -603,17 +625,48 @@ def scenario_admin_reset(world):
     expect(world.secure_token(world.user.name) is user_token, "the reset changed the user's secure token")
 
 
-def scenario_account_unlock(world):
-    """A lockout after failed logins (a pwpolicy threshold on the throwaway user), cleared without a reset."""
+def set_lockout_policy(world, limit):
+    """Set-up: a lockout threshold on the throwaway user only (cleared with pwpolicy -clearaccountpolicies)."""
     policy = {"policyCategoryAuthentication": [{
         "policyContent": "(policyAttributeFailedAuthentications < policyAttributeMaximumFailedAuthentications)",
         "policyIdentifier": "com.apple.maximumFailedLoginAttempts",
-        "policyParameters": {"policyAttributeMaximumFailedAuthentications": MAX_FAILED_LOGINS}}]}
+        "policyParameters": {"policyAttributeMaximumFailedAuthentications": limit}}]}
     path = os.path.join(world.ansible.workdir, "lockout-policy.plist")
     with open(path, "wb") as handle:
         plistlib.dump(policy, handle)
     result = world.target.tool("pwpolicy", ["-u", world.user.name, "-setaccountpolicies", path])
     expect(result.rc == 0, "pwpolicy -setaccountpolicies failed", result)
+
+
+def scenario_candidates(world):
+    """previous_passwords: a history, wrong ones first, tried within a lockout policy; reported by position."""
+    old, new = world.user.password, throwaway_password()
+    history = [throwaway_password(), old, throwaway_password()]
+    world.ansible.secret_values.extend([new] + history)
+    set_lockout_policy(world, CANDIDATE_LOCKOUT)
+    try:
+        predicted = world.sync(check=True, password=new, previous_passwords=history)
+        expect_ok(predicted, changed=True)
+        expect(predicted["opened_by_previous"].get("login") == 1, "check mode reports %r" % predicted.get(
+            "opened_by_previous"), predicted)
+        expect(world.login_accepts(old), "check mode changed the local password")
+        run = world.sync(password=new, previous_passwords=history)
+        expect_ok(run, changed=True)
+        expect(run["opened_by_previous"].get("login") == 1 and run["opened_by_previous"].get("keychain") == 1,
+               "opened_by_previous is %r, expected login and keychain at position 1" % run["opened_by_previous"], run)
+        expect(run["candidates_untried"] == {}, "candidates_untried is %r" % run["candidates_untried"], run)
+        expect_stores(run, login=("previous", "in_sync", "change"), keychain=("previous", "in_sync", "rekey"))
+        world.user.password = world.keychain_password = new
+        expect(world.authentication_allowed(), "the candidates locked the user out")
+        expect(world.login_accepts(new), "dscl -authonly refuses the new password")
+        expect(world.keychain_opens(new) and world.keychain_has_item(new), "the keychain was not re-keyed, items kept")
+    finally:
+        world.target.tool("pwpolicy", ["-u", world.user.name, "-clearaccountpolicies"])
+
+
+def scenario_account_unlock(world):
+    """A lockout after failed logins (a pwpolicy threshold on the throwaway user), cleared without a reset."""
+    set_lockout_policy(world, MAX_FAILED_LOGINS)
     try:
         untouched = world.module("macos_account_unlock")
         expect_ok(untouched, changed=False)
@@ -641,15 +694,15 @@ def scenario_account_unlock(world):
 # In the order they run. Not covered yet (issue 11), to be added here as functions once the modules have them,
 # never simulated in this script:
 #   - the user logged in (point 1): the throwaway user never has a GUI session on a runner;
-#   - keychain_recovery: leave (point 2);
-#   - previous_passwords, candidates tried in order within the lockout budget (point 3);
 #   - macos_keychain_restore, reopening a keychain moved aside (point 4).
 SCENARIOS = (
     scenario_credential_info,
     scenario_sync_in_step,
     scenario_change_with_previous,
     scenario_verified,
+    scenario_keychain_left_for_login,
     scenario_recreate_unknown_keychain,
+    scenario_candidates,
     scenario_admin_reset,
     scenario_account_unlock,
 )
