@@ -22,7 +22,7 @@ positional: _input
 options:
   _input:
     description:
-      - A mapping of names (users) to passwords (or to lists of candidate passwords, such as a password history:
+      - A mapping of names (users) to passwords (or to lists of candidate passwords, such as a password history -
         each one is checked and named by its position), a list of mappings with C(user) and C(password) (the form
         M(macfleet.credsync.directory_password) takes as O(macfleet.credsync.directory_password#module:passwords)),
         or one password.

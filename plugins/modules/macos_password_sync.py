@@ -338,7 +338,7 @@ failed_logins:
   description:
     - The account's failed logins and this run - C(on_record_before) (failed logins on record when the run
       started), C(caused) (wrong local passwords this run checked), C(limit) (the lockout threshold, when it was
-      read: it is read only when a wrong password had to be risked) and C(cleared) (whether this run cleared
+      read - it is read only when a wrong password had to be risked) and C(cleared) (whether this run cleared
       failures of its own that were still on record after it succeeded).
   returned: success
   type: dict
