@@ -19,7 +19,11 @@ description:
     itself, as C(login_replaced_<UTC time>.keychain-db); macOS's own "Create New Keychain" at login renames it
     C(login_renamed_<N>.keychain-db). This module looks for both in the user's C(~/Library/Keychains), newest first
     (the time in the name, else the file's status change time), and tests each on a locked handle with
-    O(previous_password) until one opens. O(keychain) names one instead.
+    O(previous_password), then O(password), until one opens. O(keychain) names one instead.
+  - The newest that opens with O(previous_password) is restored. One that opens with O(password) ends the search
+    with nothing to restore - it is the keychain an earlier restore replaced (the sync and macOS only move aside
+    keychains the login password does not open), so the old keychain is the login keychain already. Older keychains
+    that open with O(previous_password) stay where they are; O(keychain) names one of them.
   - The keychain it opens becomes the login keychain - the current C(login.keychain-db) is moved aside in turn as
     C(login_replaced_<UTC time>.keychain-db) (never deleted), the old one is renamed into place, re-keyed from
     O(previous_password) to O(password) with C(security set-keychain-password), handed to the user and verified.
@@ -135,14 +139,14 @@ action:
   sample: restore
 restored_from:
   description: Where the keychain that is now the login keychain was (in check mode, would be); null when none.
-  returned: always
+  returned: success
   type: str
   sample: /Users/alice/Library/Keychains/login_replaced_20261123T120000Z.keychain-db
 replaced_moved_to:
   description:
     - Where the login keychain it replaced was moved (in check mode, would be, with the time of the check); null
       when nothing was moved aside (no login keychain, or a re-key in place).
-  returned: always
+  returned: success
   type: str
   sample: /Users/alice/Library/Keychains/login_replaced_20261202T181500Z.keychain-db
 states:

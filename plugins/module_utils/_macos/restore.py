@@ -9,6 +9,13 @@ and macOS's own "Create New Keychain" renames it login_renamed_<N>.keychain-db, 
 ~/Library/Keychains. Given the old keychain's password later, KeychainRestore finds the one it opens (newest
 first, each tested on a locked handle), and makes it the login keychain again, re-keyed to the current password.
 
+The search stops at the newest keychain moved aside that opens with previous_password (restored) or with password:
+that one is the keychain an earlier restore replaced (the sync and macOS only move aside keychains that do not open
+with the login password), newer than any old keychain left, so the restore is done and a second run changes
+nothing. Known limit: several keychains moved aside that open with the same previous_password and no replaced one
+in front of them (the login keychain was missing, or opened with previous_password and was re-keyed in place): a
+second run restores the next of them; the keychain option names the one wanted.
+
 Order, chosen so that every state a crash can leave is one a re-run recognises and finishes (nothing is deleted):
 1. the current login keychain is moved aside in turn (LoginKeychain.move_aside: locked, renamed, kept);
 2. the old keychain is renamed into place as login.keychain-db (never over an existing file);
@@ -160,24 +167,24 @@ class KeychainRestore:
         self._check_folder()
         self.candidates = self._candidates()
         login_state = self._login_state()
-        if login_state != PREVIOUS:
-            # The old keychain is the login keychain already when previous_password opens it: nothing aside is tried.
-            for candidate in self.candidates:
-                if not candidate.usable:
-                    continue
-                if candidate.verify(self.previous):
-                    self.found = candidate
-                    break
         self.before = {LOGIN_FILE: login_state}
-        tried = True
+        # The old keychain is the login keychain already when previous_password opens it: nothing aside is tried.
+        searching = login_state != PREVIOUS
         for candidate in self.candidates:
             if not candidate.usable:
-                self.before[candidate.name] = IGNORED
-            elif login_state == PREVIOUS or not tried:
-                self.before[candidate.name] = NOT_TRIED
+                state = IGNORED
+            elif not searching:
+                state = NOT_TRIED
             else:
-                self.before[candidate.name] = PREVIOUS if candidate is self.found else UNKNOWN
-                tried = candidate is not self.found
+                state = self._aside_state(candidate)
+                if state == PREVIOUS:
+                    self.found = candidate
+                    searching = False
+                elif state == IN_SYNC and login_state != ABSENT:
+                    # Newer than any old keychain left: the keychain an earlier restore replaced, so the restore is
+                    # done. (No login keychain: a run stopped between the renames; the old one is further down.)
+                    searching = False
+            self.before[candidate.name] = state
         return self.before
 
     def _check_folder(self):
@@ -231,6 +238,11 @@ class KeychainRestore:
                 "user): refusing to open, re-key or rename it" % (path, self.user)))
         return [AsideKeychain(self.runner, self.account, path)]
 
+    def _aside_state(self, candidate):
+        if candidate.verify(self.previous):
+            return PREVIOUS
+        return IN_SYNC if candidate.verify(self.password) else UNKNOWN
+
     def _login_state(self):
         login = self.login
         if not login.exists():
@@ -247,6 +259,11 @@ class KeychainRestore:
         """RESTORE, REKEY or NONE; a refusal (a CredentialError) when the restore cannot be done. No writes."""
         login_state = self.before[LOGIN_FILE]
         if login_state == PREVIOUS:
+            if self.keychain_option is not None:
+                raise CredentialError(
+                    "the login keychain of %s opens with previous_password itself (it is an old keychain): omit "
+                    "keychain to re-key it in place; %s was not restored over it (nothing was changed)"
+                    % (self.user, self.keychain_option))
             self.action = REKEY
         elif self.found is not None:
             if self.logged_in:

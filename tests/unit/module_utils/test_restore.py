@@ -125,7 +125,7 @@ def test_restores_the_keychain_moved_aside_and_keeps_the_replaced_one(make_host)
     assert all_locked(host) and no_secret_on_argv(host)
     # Idempotent: the replaced keychain opens with password, not previous_password.
     again = restore(host)
-    assert again["action"] == "none" and again["before"] == {LOGIN: "in_sync", replaced: "unknown"}
+    assert again["action"] == "none" and again["before"] == {LOGIN: "in_sync", replaced: "in_sync"}
     assert len(host.write_calls()) == 1  # the one set-keychain-password
 
 
@@ -133,7 +133,8 @@ def test_newest_first_and_stops_at_the_first_that_opens(make_host):
     host = make_host(scenario(aside=((JAN, OLD), (MAR, OLD), (RENAMED, OTHER))))
     out = restore(host)
     assert out["action"] == "restore" and out["restored_from"].endswith(MAR)
-    assert out["before"][MAR] == "previous" and out["before"][JAN] == "not_tried"
+    # login_renamed_1 has no time in its name: its status change time (now) makes it the newest.
+    assert out["before"] == {LOGIN: "in_sync", RENAMED: "unknown", MAR: "previous", JAN: "not_tried"}
     assert _read(host, LOGIN)["items"][0]["service"].startswith("aside-1-")  # MAR's items (the second aside)
     assert host.keychain_ok("alice", OLD, path=os.path.join(folder(host), JAN))  # untouched
 
@@ -155,6 +156,21 @@ def test_login_keychain_that_opens_with_previous_is_rekeyed_in_place(make_host):
     assert out["action"] == "rekey" and out["restored_from"] is None and out["replaced_moved_to"] is None
     assert out["before"] == {LOGIN: "previous", JAN: "not_tried"} and out["after"][LOGIN] == "in_sync"
     assert files(host) == sorted([LOGIN, JAN]) and host.keychain_ok("alice", NEW) and all_locked(host)
+
+
+def test_restore_done_stops_at_the_replaced_keychain_even_with_older_old_ones(make_host):
+    host = make_host(scenario(aside=((JAN, OLD), (MAR, OLD))))
+    first = restore(host)
+    assert first["restored_from"].endswith(MAR)
+    again = restore(host)
+    replaced = os.path.basename(first["replaced_moved_to"])
+    assert again["action"] == "none" and again["before"] == {LOGIN: "in_sync", replaced: "in_sync", JAN: "not_tried"}
+
+
+def test_named_keychain_is_not_restored_over_a_login_keychain_that_opens_with_previous(make_host):
+    host = make_host(scenario(keychain=OLD))
+    out = restore(host, keychain=JAN)
+    assert "omit keychain" in out["error"] and host.write_calls() == []
 
 
 def test_no_login_keychain_renames_the_old_one_into_place(make_host):
