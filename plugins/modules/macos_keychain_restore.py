@@ -230,7 +230,7 @@ def main():
             user=dict(type="raw", required=True),
             password=dict(type="raw", required=True, no_log=True),
             previous_password=dict(type="raw", required=True, no_log=True),
-            keychain=dict(type="raw"),
+            keychain=dict(type="raw", no_log=False),  # a file name or path, never a secret
         ),
         supports_check_mode=True,
     )
