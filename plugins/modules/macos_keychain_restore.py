@@ -85,7 +85,7 @@ notes:
     would get carries the time of the check) and diff mode (the state of each keychain file, before and after, by
     name - never a password).
   - Keychains are only tested, renamed and re-keyed; nothing is deleted. The replaced keychain opens with whatever
-    password it had (usually O(password)): Keychain Access can still open it.
+    password it had (usually O(password)), and Keychain Access can still open it.
 attributes:
   diff_mode:
     description: Shows the state of each keychain file in the user's Keychains folder before and after (never a password).
@@ -133,7 +133,7 @@ RETURN = r"""
 action:
   description:
     - V(restore) (the current login keychain moved aside, the old one renamed into place and re-keyed), V(rekey) (the
-      login keychain is the old one: re-keyed in place) or V(none).
+      login keychain is the old one, re-keyed in place) or V(none).
   returned: success
   type: str
   sample: restore
