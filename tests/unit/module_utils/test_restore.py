@@ -18,8 +18,8 @@ if not in_collection_tree():
 
 # pylint: disable=wrong-import-position
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.inputs import InputError
-from ansible_collections.macfleet.credsync.plugins.module_utils._macos.restore import (KeychainRestore,
-                                                                                         keychain_option_problems)
+from ansible_collections.macfleet.credsync.plugins.module_utils._macos.restore import (
+    KeychainRestore, keychain_option_problems)
 
 OLD, NEW, OTHER = "Previous-Pass-1", "Directory-Pass-2", "Older-Pass-0"
 JAN = "login_replaced_20260101T000000Z.keychain-db"
@@ -207,8 +207,8 @@ def test_links_and_other_files_are_ignored_or_refused(make_host, tmp_path):
     out = restore(host, previous=OTHER)
     assert out["before"]["login_replaced_20270101T000000Z.keychain-db"] == "ignored"
     assert out["before"]["login_renamed_9.keychain-db"] == "ignored"
-    assert out["restored_from"].endswith(MAR) and os.path.islink(os.path.join(folder(host),
-                                                                               "login_replaced_20270101T000000Z.keychain-db"))
+    link = os.path.join(folder(host), "login_replaced_20270101T000000Z.keychain-db")
+    assert out["restored_from"].endswith(MAR) and os.path.islink(link)
     named = make_host(scenario())
     os.symlink(str(outside), os.path.join(folder(named), "link.keychain-db"))
     out = restore(named, previous=OTHER, keychain="link.keychain-db")
