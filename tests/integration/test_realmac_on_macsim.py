@@ -38,8 +38,8 @@ def test_realmac_script_on_macsim(tmp_path):
     assert proc.returncode == 0, proc.stdout
     names = [entry["name"] for entry in report["scenarios"]]
     assert names == ["credential_info", "sync_in_step", "change_with_previous", "verified",
-                     "keychain_left_for_login", "recreate_unknown_keychain", "candidates", "admin_reset",
-                     "account_unlock"], proc.stdout
+                     "keychain_left_for_login", "recreate_unknown_keychain", "keychain_restore", "candidates",
+                     "admin_reset", "account_unlock"], proc.stdout
     assert all(entry["status"] in ("passed", "known_issue") for entry in report["scenarios"]), proc.stdout
     # macsim gives both users a secure token: the admin reset goes through the secure-token admin.
     assert "admin reset: done through the secure-token admin" in report["notes"], report["notes"]

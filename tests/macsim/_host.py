@@ -110,9 +110,34 @@ def _new_user(state, rng, spec, uid, home_root):
             state["unlocked_keychains"].append(os.path.realpath(path))
             if spec.get("logged_in"):
                 state["session_unlocked_keychains"].append(os.path.realpath(path))
+    for index, aside in enumerate(spec.get("keychains_aside") or ()):
+        _aside_keychain(state, name, home, index, aside)
     if spec.get("logged_in"):
         state["sessions"].append({"name": name, "on_console": False})
     return name
+
+
+def _aside_keychain(state, name, home, index, aside):
+    """A keychain kept next to the login keychain under another name, as macos_password_sync's move aside
+    (login_replaced_<UTC time>.keychain-db) or macOS's "Create New Keychain" (login_renamed_N.keychain-db) leave it.
+
+    aside: {name: file name in ~/Library/Keychains, password, items (a count; labels say which keychain),
+    owner: "user" (default) or "root", mode (default 0644)}. Locked: nothing unlocks a keychain moved aside."""
+    file_name = aside["name"]
+    if "/" in file_name or file_name in ("", ".", ".."):
+        raise ValueError("keychains_aside name must be a file name in ~/Library/Keychains: %r" % file_name)
+    items = aside.get("items", 3)
+    if isinstance(items, int):
+        items = [{"class": "genp", "service": "aside-%d-service-%d.example" % (index, i), "account": name,
+                  "label": "%s aside %s item %d" % (name, file_name, i), "data": "aside-%d-data-%d" % (index, i)}
+                 for i in range(items)]
+    path = os.path.join(home, "Library", "Keychains", file_name)
+    _state.write_keychain(path, _state.new_keychain(aside["password"], items))
+    os.chmod(path, aside.get("mode", 0o644))
+    if os.geteuid() == 0:
+        user = state["users"][name]
+        owner = (0, 0) if aside.get("owner") == "root" else (user["UniqueID"], user["PrimaryGroupID"])
+        os.chown(path, *owner)
 
 
 def create_host(root, scenario=None, python=None, target_python=None, seed=None):

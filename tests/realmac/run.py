@@ -387,6 +387,7 @@ class World(object):
         self.admin = admin
         self.keychain_password = None  # set when the keychain exists
         self.keychain_path = None
+        self.moved_aside = None  # {path, password} of the keychain the recreate scenario moved aside
         self.filevault_on = None
         self.notes = []
 
@@ -590,6 +591,38 @@ def scenario_recreate_unknown_keychain(world):
     expect(world.keychain_opens(lost, path=moved), "the keychain moved aside no longer opens with its password")
     expect(world.keychain_has_item(lost, path=moved), "the keychain moved aside lost its item")
     world.keychain_password = world.user.password
+    world.moved_aside = {"path": moved, "password": lost}
+
+
+def scenario_keychain_restore(world):
+    """macos_keychain_restore: the keychain moved aside (with its item) is the login keychain again, re-keyed."""
+    aside = world.moved_aside
+    expect(aside is not None, "no keychain was moved aside by an earlier scenario")
+    options = dict(password=world.user.password, previous_password=aside["password"])
+    predicted = world.module("macos_keychain_restore", check=True, diff=True, **options)
+    expect_ok(predicted, changed=True)
+    expect(predicted["action"] == "restore" and predicted["restored_from"] == aside["path"],
+           "check mode predicts %r from %r" % (predicted.get("action"), predicted.get("restored_from")), predicted)
+    expect(world.keychain_opens(aside["password"], path=aside["path"]), "check mode changed the keychain moved aside")
+    expect(not world.keychain_has_item(world.user.password), "check mode changed the login keychain")
+
+    run = world.module("macos_keychain_restore", diff=True, **options)
+    expect_ok(run, changed=True)
+    replaced = run["replaced_moved_to"]
+    expect(run["restored_from"] == aside["path"] and replaced and replaced != world.keychain_path
+           and os.path.dirname(replaced) == os.path.dirname(world.keychain_path),
+           "restored_from / replaced_moved_to are %r / %r" % (run["restored_from"], replaced), run)
+    expect(run["states"]["after"].get("login.keychain-db") == "in_sync", "states.after is %r" % run["states"], run)
+    expect(world.keychain_opens(world.user.password), "the restored login keychain does not open with the password")
+    expect(world.keychain_has_item(world.user.password), "the restored login keychain is not the old one (no item)")
+    expect(not os.path.exists(aside["path"]), "the old keychain is still at %s" % aside["path"])
+    expect(world.keychain_opens(world.user.password, path=replaced), "the replaced keychain no longer opens")
+    expect(not world.keychain_has_item(world.user.password, path=replaced), "the replaced keychain is not the new one")
+    world.moved_aside = None
+
+    again = world.module("macos_keychain_restore", **options)
+    expect_ok(again, changed=False)
+    expect(again["action"] == "none", "a second restore does %r" % again.get("action"), again)
 
 
 def scenario_admin_reset(world):
@@ -661,6 +694,7 @@ def scenario_candidates(world):
         expect(world.login_accepts(new), "dscl -authonly refuses the new password")
         expect(world.keychain_opens(new), "the keychain was not re-keyed to the new password")
         expect(not world.keychain_opens(old), "the keychain still opens with the old password")
+        expect(world.keychain_has_item(new), "the re-key lost the restored keychain's item")
     finally:
         world.target.tool("pwpolicy", ["-u", world.user.name, "-clearaccountpolicies"])
 
@@ -692,10 +726,8 @@ def scenario_account_unlock(world):
         world.target.tool("pwpolicy", ["-u", world.user.name, "-clearaccountpolicies"])
 
 
-# In the order they run. Not covered yet (issue 11), to be added here as functions once the modules have them,
-# never simulated in this script:
-#   - the user logged in (point 1): the throwaway user never has a GUI session on a runner;
-#   - macos_keychain_restore, reopening a keychain moved aside (point 4).
+# In the order they run. Not covered here: the user logged in (issue 11 point 1), since the throwaway user never has
+# a GUI session on a runner; macsim's integration tests cover that flow.
 SCENARIOS = (
     scenario_credential_info,
     scenario_sync_in_step,
@@ -703,6 +735,7 @@ SCENARIOS = (
     scenario_verified,
     scenario_keychain_left_for_login,
     scenario_recreate_unknown_keychain,
+    scenario_keychain_restore,
     scenario_candidates,
     scenario_admin_reset,
     scenario_account_unlock,
