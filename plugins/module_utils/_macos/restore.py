@@ -48,7 +48,8 @@ from .account import AUTH_LOCKED, AUTH_OK, Account, CredentialError
 from .inputs import NOTHING_DONE, InputError, check_inputs
 from .runner import ToolError
 from .session import Sessions
-from .stores import ABSENT, IN_SYNC, PREVIOUS, UNKNOWN, UNVERIFIED_IN_SESSION, LoginKeychain
+from .candidates import IN_SYNC, PREVIOUS, UNKNOWN
+from .stores import ABSENT, UNVERIFIED_IN_SESSION, LoginKeychain
 
 NOT_TRIED = "not_tried"  # a keychain moved aside, not tested: an older one than the one previous_password opened
 IGNORED = "ignored"  # a symbolic link, not a regular file, or owned by someone other than the user or root
