@@ -68,22 +68,22 @@ def nul_problems(spec, given, where=""):
 class CheckedModule(AnsibleModule):
     """An AnsibleModule whose options are checked as the task gave them, first.
 
-    given_problems(raw) -> [problem]: the caller's checks of the options as given ("<option> <rule>"
+    early_problems(raw) -> [problem]: the caller's checks of the options as given ("<option> <rule>"
     texts). A NUL in an option that is logged is always a problem. When there is one, the module fails
     with all of them (joined into `message`, "%s"; the `problems` key lists them) as soon as it can,
     without logging the invocation. log: False for a module built only to check.
     """
 
-    def __init__(self, given_problems=None, message="%s", log=True, **kwargs):
+    def __init__(self, early_problems=None, message="%s", log=True, **kwargs):
         raw = raw_module_options()
         problems = []
         if raw:
-            problems = list(given_problems(raw)) if given_problems is not None else []
+            problems = list(early_problems(raw)) if early_problems is not None else []
             named = [problem.split(" ", 1)[0] for problem in problems]
             problems += [problem for problem in nul_problems(kwargs.get("argument_spec") or {}, raw)
                          if problem.split(" ", 1)[0] not in named]
-        self._given_problems = problems
-        self._given_message = message
+        self._early_problems = problems
+        self._early_message = message
         if problems or not log:
             kwargs["no_log"] = True
         super(CheckedModule, self).__init__(**kwargs)
@@ -91,7 +91,7 @@ class CheckedModule(AnsibleModule):
             self.fail_json(msg="")
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ  # the signature varies across ansible-core
-        if self._given_problems:
-            msg = self._given_message % "; ".join(self._given_problems)
-            kwargs = dict(problems=self._given_problems)
+        if self._early_problems:
+            msg = self._early_message % "; ".join(self._early_problems)
+            kwargs = dict(problems=self._early_problems)
         super(CheckedModule, self).fail_json(msg=msg, **kwargs)

@@ -216,8 +216,8 @@ class DirectoryModule:
         The module's own checks come in two hooks, as they need the options at two different moments; each returns
         [problem] ("<option> <rule>" texts) and any problem fails the run, naming every one:
         - given_problems(raw): the options as the task gave them, before AnsibleModule validates, converts and logs
-          them (see _common.module.CheckedModule): where a mapping given for a string must be refused before it
-          becomes its text, and a NUL before it reaches the log (that one is always checked).
+          them (CheckedModule's early_problems, see _common.module): where a mapping given for a string must be
+          refused before it becomes its text, and a NUL before it reaches the log (that one is always checked).
         - validated_problems(dm): the validated options (types converted, suboptions filled in), run with the common
           checks after AnsibleModule and before the directory client is built, so before the directory is first
           contacted; it may register secrets (dm.add_secret) for redaction.
