@@ -59,3 +59,29 @@ def run_on_python39(script, env=None, timeout=120):
     run_env["PYTHONPATH"] = COLLECTIONS_PATH
     return subprocess.run([macsim.find_python("3.9"), "-c", script], env=run_env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, check=False)
+
+
+# -- the simulated Mac the Mac-side suites start from (macsim's scenario keys: tests/macsim/README.md) ---------------
+MAC_USER = "alice"
+PREVIOUS_PASSWORD = "Previous-Pass-1"
+DIRECTORY_PASSWORD = "Directory-Pass-2"
+MAX_FAILED_LOGINS = 3  # the pwpolicy threshold of mac_scenario(lockout=True)
+
+
+def mac_user(password, **fields):
+    """alice in a macsim scenario: every store holds `password`, her login keychain two items.
+
+    fields: other user keys (logged_in, failed_logins, filevault, ...), or ones that replace these (keychain).
+    """
+    return dict({"name": MAC_USER, "password": password, "keychain": {"password": password, "items": 2}}, **fields)
+
+
+def mac_scenario(*users, lockout=False, **host):
+    """A macsim scenario with `users`; lockout: pwpolicy refuses a user after MAX_FAILED_LOGINS failed logins.
+
+    host: the scenario's other top-level keys (hostname, filevault, console_user, ...).
+    """
+    scenario = dict(host, users=list(users))
+    if lockout:
+        scenario["policy"] = {"max_failed_logins": MAX_FAILED_LOGINS}
+    return scenario

@@ -247,7 +247,7 @@ summary:
 """
 
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import (
-    USER_SPEC, DirectoryModule, textual_duplicates)
+    USER_SPEC, DirectoryModule, duplicate_problems)
 from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import PasswordError, check_password
 
 
@@ -276,7 +276,9 @@ def password_problems(dm):
         except PasswordError as exc:
             problems.append(str(exc))
         identifiers = dm.identifiers()
-    twice = textual_duplicates(identifiers)
+    # duplicate_problems' first stage, on the identifiers as typed (no lookup needed); for_each_user runs the
+    # second, on the users they resolve to.
+    twice = duplicate_problems(identifiers)
     if twice:
         problems.append("each user may be given once: %s" % "; ".join(twice))
     return problems
@@ -294,7 +296,7 @@ def main():
         already_set_within=dict(type="int", default=60),
     )
     dm = DirectoryModule(spec, secret_options=("password",), provider_options={"jumpcloud": ("bulk",)},
-                         supports_check_mode=True, preflight=password_problems,
+                         supports_check_mode=True, validated_problems=password_problems,
                          mutually_exclusive=[("user", "users", "passwords"), ("password", "passwords")],
                          required_one_of=[("user", "users", "passwords")],
                          required_by={"user": "password", "users": "password"})

@@ -21,16 +21,17 @@ from macsim import _state
 
 from badinput_lib import HOSTILE_PASSWORDS as SHARED_HOSTILE_PASSWORDS
 from badinput_lib import OK, REFUSED, Case, record, verdict
+from credsync_testlib import DIRECTORY_PASSWORD as NEW
+from credsync_testlib import MAC_USER as USER
+from credsync_testlib import MAX_FAILED_LOGINS as MAX_FAILED
+from credsync_testlib import PREVIOUS_PASSWORD as OLD
+from credsync_testlib import mac_scenario, mac_user
 
 SYNC = "macfleet.credsync.macos_password_sync"
 INFO = "macfleet.credsync.macos_credential_info"
 UNLOCK = "macfleet.credsync.macos_account_unlock"
-USER = "alice"
-OLD = "Previous-Pass-1"
-NEW = "Directory-Pass-2"
 SERVICE_PASSWORD = "Svc-Acct-Pass-1"
 KNOWN = (OLD, NEW, SERVICE_PASSWORD)
-MAX_FAILED = 3
 
 pytestmark = pytest.mark.xdist_group("bad_input_macos")
 
@@ -201,11 +202,9 @@ BATCHES = {"sync": (SYNC, False), "sync-check": (SYNC, True), "info": (INFO, Fal
            "unlock-check": (UNLOCK, True)}
 SCENARIOS = {
     # alice's stores all hold the previous password; the service account is a secure-token admin.
-    "synced_old": {"users": [{"name": USER, "password": OLD, "keychain": {"password": OLD, "items": 2}}]},
-    "logged_in_old": {"users": [{"name": USER, "password": OLD, "logged_in": True,
-                                 "keychain": {"password": OLD, "items": 2}}]},
-    "locked_out": {"policy": {"max_failed_logins": MAX_FAILED},
-                   "users": [{"name": USER, "password": OLD, "failed_logins": MAX_FAILED}]},
+    "synced_old": mac_scenario(mac_user(OLD)),
+    "logged_in_old": mac_scenario(mac_user(OLD, logged_in=True)),
+    "locked_out": mac_scenario(mac_user(OLD, failed_logins=MAX_FAILED), lockout=True),
 }
 
 

@@ -6,18 +6,20 @@ and that no password reaches any argv or the -vvv output.
 
 import json
 
+from credsync_testlib import DIRECTORY_PASSWORD as NEW
+from credsync_testlib import MAC_USER as USER
+from credsync_testlib import MAX_FAILED_LOGINS as MAX_FAILED
+from credsync_testlib import PREVIOUS_PASSWORD as OLD
+from credsync_testlib import mac_scenario, mac_user
+
 INFO = "macfleet.credsync.macos_credential_info"
 UNLOCK = "macfleet.credsync.macos_account_unlock"
-USER = "alice"
-OLD = "Previous-Pass-1"
-NEW = "Directory-Pass-2"
 WRONG = "Wrong-Pass-7"
 PASSWORDS = (OLD, NEW, WRONG)
-MAX_FAILED = 3
 
 
 def alice(**user):
-    return dict({"name": USER, "password": NEW, "keychain": {"password": NEW, "items": 2}}, **user)
+    return mac_user(NEW, **user)
 
 
 def assert_no_secret(run, *hosts):
@@ -25,9 +27,7 @@ def assert_no_secret(run, *hosts):
         assert secret not in run.output, "a password reached ansible-playbook's output"
         assert secret not in json.dumps(run.results)
     for host in hosts:
-        for record in host.audit():
-            argv = " ".join(record["argv"])
-            assert not any(secret in argv for secret in PASSWORDS), record
+        assert host.calls_with_secret(PASSWORDS) == []
 
 
 def lock_out(host, run_tool):
@@ -43,7 +43,7 @@ def lock_out(host, run_tool):
 
 def test_info_reports_each_store_and_writes_nothing(ansible, make_host):
     in_sync = make_host({"hostname": "in-sync", "users": [alice()]})
-    drift = make_host({"hostname": "drift", "users": [alice(password=NEW, filevault=OLD, preboot=OLD,
+    drift = make_host({"hostname": "drift", "users": [alice(filevault=OLD, preboot=OLD,
                                                             keychain={"password": OLD, "items": 2})]})
     no_fv = make_host({"hostname": "fv-off", "filevault": False, "users": [alice()]})
     no_token = make_host({"hostname": "no-token", "users": [alice(secure_token=False, filevault=False,
@@ -138,7 +138,7 @@ def test_info_unknown_user_is_a_clear_error(ansible, make_host):
 
 
 def test_info_reports_a_lockout(ansible, make_host, run):
-    host = make_host({"hostname": "locked", "policy": {"max_failed_logins": MAX_FAILED}, "users": [alice()]})
+    host = make_host(mac_scenario(alice(), hostname="locked", lockout=True))
     lock_out(host, run)
     result = ansible([host], INFO, {"user": USER})
     assert result.rc == 0, result
@@ -150,7 +150,7 @@ def test_info_reports_a_lockout(ansible, make_host, run):
 
 
 def test_unlock_clears_a_lockout_check_then_real_then_idempotent(ansible, make_host, run):
-    host = make_host({"hostname": "unlock-me", "policy": {"max_failed_logins": MAX_FAILED}, "users": [alice()]})
+    host = make_host(mac_scenario(alice(), hostname="unlock-me", lockout=True))
     lock_out(host, run)
 
     checked = ansible([host], UNLOCK, {"user": USER}, check=True, diff=True)
@@ -179,8 +179,7 @@ def test_unlock_clears_a_lockout_check_then_real_then_idempotent(ansible, make_h
 
 
 def test_unlock_of_an_account_that_was_never_locked_writes_nothing(ansible, make_host):
-    host = make_host({"hostname": "fine", "policy": {"max_failed_logins": MAX_FAILED},
-                      "users": [alice(failed_logins=1)]})
+    host = make_host(mac_scenario(alice(failed_logins=1), hostname="fine", lockout=True))
     result = ansible([host], UNLOCK, {"user": USER}, diff=True)
     assert result.rc == 0 and result[host.name]["changed"] is False, result
     assert host.write_calls() == []
@@ -188,8 +187,7 @@ def test_unlock_of_an_account_that_was_never_locked_writes_nothing(ansible, make
 
 
 def test_unlock_refuses_a_disabled_account_and_says_so(ansible, make_host):
-    host = make_host({"hostname": "disabled", "policy": {"max_failed_logins": MAX_FAILED},
-                      "users": [alice(disabled=True, failed_logins=MAX_FAILED)]})
+    host = make_host(mac_scenario(alice(disabled=True, failed_logins=MAX_FAILED), hostname="disabled", lockout=True))
     result = ansible([host], UNLOCK, {"user": USER})
     assert result.rc != 0 and result[host.name]["failed"], result
     assert "disabled" in result[host.name]["msg"].lower()

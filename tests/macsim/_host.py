@@ -292,6 +292,10 @@ class Host(object):
     def write_calls(self):
         return [r for r in self.audit() if r["kind"] == "write"]
 
+    def calls_with_secret(self, secrets):
+        """The tool calls whose argv holds one of `secrets` (any process on a Mac can read another's argv)."""
+        return [r for r in self.audit() if any(secret in " ".join(r["argv"]) for secret in secrets)]
+
     def user(self, name):
         return self.state()["users"].get(name)
 

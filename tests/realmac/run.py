@@ -267,8 +267,7 @@ class MacsimHost(Target):
     def argv_leaks(self, secret_values):
         if self.host is None or not os.path.exists(self.root):
             return None
-        return sum(1 for record in self.host.audit()
-                   if any(secret in arg for arg in record["argv"] for secret in secret_values))
+        return len(self.host.calls_with_secret(secret_values))
 
 
 # -- ansible ----------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import unicodedata
 
+from .text import control_characters
+
 MAX_PASSWORD_BYTES = 127
 
 # bool before int: a boolean is an int to isinstance.
@@ -67,7 +69,8 @@ def password_problems(value):
         problems.append("contains a line break, which the macOS tools cannot read on standard input")
     if "\x00" in value:
         problems.append("contains a NUL character, which ends the password early in the macOS tools")
-    if any(char not in "\n\r\x00" and unicodedata.category(char) == "Cc" for char in value):
+    # Line breaks and NUL have their own words above.
+    if control_characters(value, allowed="\n\r\x00"):
         problems.append("contains a control character (such as tab or escape), which the login window cannot "
                         "type and the macOS tools do not take as typed")
     if "Cs" in categories:

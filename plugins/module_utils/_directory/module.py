@@ -19,6 +19,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from .._common.module import CheckedModule
 from .._common.redact import redact
+from .._common.text import control_characters
 from .base import DirectoryError, UserNotFound, run_bounded
 from . import ad, jumpcloud
 
@@ -74,10 +75,6 @@ def _batched(identifiers, accepted, batch):
             else (identifier, done[identifier], None) for identifier in identifiers]
 
 
-def _control_characters(value):
-    return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value)
-
-
 def _text_problem(value, header):
     """Why an option's text cannot be used (a phrase completing "<option> ..."), or None; never quotes the value."""
     if value.strip() != value and value.strip():
@@ -89,7 +86,7 @@ def _text_problem(value, header):
         return "is empty or blank"
     if "\n" in value or "\r" in value:
         return "contains a line break; it cannot be sent"
-    if _control_characters(value):
+    if control_characters(value):
         return "contains a control character; it cannot be sent"
     if header:
         try:
@@ -101,7 +98,7 @@ def _text_problem(value, header):
 
 def _url_problem(value):
     """Why a base URL cannot be used (a phrase completing "<option> ..."), or None."""
-    if _control_characters(value) or any(char.isspace() for char in value):
+    if control_characters(value) or any(char.isspace() for char in value):
         return "contains white space or a control character"
     try:
         parts = urlsplit(value)
@@ -169,63 +166,68 @@ def identifier_problems(params):
     for name, value in given:
         if value is None or not str(value).strip():
             problems.append("%s is empty" % name)
-        elif _control_characters(str(value)):
+        elif control_characters(str(value)):
             problems.append("%s contains a control character" % name)
     if params.get("users") is not None and not params["users"]:
         problems.append("users is an empty list")
     return problems
 
 
-def duplicate_problems(identifiers, resolved):
-    """The identifiers that name a user another identifier already names: [text], naming both identifiers."""
+def duplicate_problems(identifiers, resolved=None):
+    """The identifiers that name a user an earlier identifier already names: [text], naming both identifiers.
+
+    One check in two stages, each run once on a module's route, because neither can do the other's work:
+    - resolved None, before the directory is contacted: the identifiers as typed, ignoring case ("alice" twice,
+      "alice" and "ALICE"). It needs no lookup, so it is the cheap first line: refused with the options' other
+      problems, even when the directory cannot be reached. directory_password runs it in its own checks.
+    - resolved ({identifier: user or error}), after the lookup: the users they name, which catches one user under
+      two identifiers no comparison of texts can see (a name and an email, an id and a name).
+      DirectoryModule.for_each_user runs it.
+    """
     first, problems = {}, []
     for identifier in identifiers:
-        user = resolved.get(identifier)
-        if not isinstance(user, dict):
-            continue
-        key = user.get("_id")
-        if key in first:
+        if resolved is None:
+            key, user = str(identifier).strip().lower(), None
+        else:
+            user = resolved.get(identifier)
+            if not isinstance(user, dict):
+                continue  # not found, or refused: reported as that
+            key = user.get("_id")
+        if key not in first:
+            first[key] = identifier
+        elif user is not None:
             problems.append("%r and %r are the same user (%s, id %s)" % (
                 first[key], identifier, user.get("username"), key))
-        else:
-            first[key] = identifier
-    return problems
-
-
-def textual_duplicates(identifiers):
-    """Identifiers given more than once (ignoring case): [text]."""
-    seen, problems = {}, []
-    for identifier in identifiers:
-        key = str(identifier).strip().lower()
-        if key in seen and seen[key] == identifier:
+        elif first[key] == identifier:
             problems.append("%r is given twice" % identifier)
-        elif key in seen:
-            problems.append("%r and %r are given, which name one user (names are not case-sensitive)" % (
-                seen[key], identifier))
         else:
-            seen[key] = identifier
+            problems.append("%r and %r are given, which name one user (names are not case-sensitive)" % (
+                first[key], identifier))
     return problems
 
 
 class DirectoryModule:
     """An AnsibleModule with a directory backend and secret-safe failure."""
 
-    def __init__(self, argument_spec, secret_options=(), provider_options=None, preflight=None, early_problems=None,
-                 **kwargs):
+    def __init__(self, argument_spec, secret_options=(), provider_options=None, given_problems=None,
+                 validated_problems=None, **kwargs):
         """provider_options: {provider: names} of the module's own options that only that provider reads.
 
-        early_problems(raw) -> [problem]: checks of the options as the task gave them, before AnsibleModule
-        validates and logs them (see _common.module.CheckedModule; a NUL in a logged option is always one).
-
-        preflight(dm) -> [problem]: the module's own checks of its options, run with the common ones before
-        the directory is first contacted; any problem fails the run, naming every one.
+        The module's own checks come in two hooks, as they need the options at two different moments; each returns
+        [problem] ("<option> <rule>" texts) and any problem fails the run, naming every one:
+        - given_problems(raw): the options as the task gave them, before AnsibleModule validates, converts and logs
+          them (CheckedModule's early_problems, see _common.module): where a mapping given for a string must be
+          refused before it becomes its text, and a NUL before it reaches the log (that one is always checked).
+        - validated_problems(dm): the validated options (types converted, suboptions filled in), run with the common
+          checks after AnsibleModule and before the directory client is built, so before the directory is first
+          contacted; it may register secrets (dm.add_secret) for redaction.
         """
         spec = dict(CONNECTION_SPEC)
         spec.update(argument_spec)
         kwargs.setdefault("mutually_exclusive", []).append(("api_key", "client_id"))
         kwargs.setdefault("required_together", []).append(("client_id", "client_secret"))
         kwargs.setdefault("required_if", []).append(("provider", "ad", ("server", "bind_user", "bind_password")))
-        self.module = CheckedModule(early_problems, argument_spec=spec, **kwargs)
+        self.module = CheckedModule(given_problems, argument_spec=spec, **kwargs)
         self.params = self.module.params
         self._secrets = [self.params.get(name) for name in ("api_key", "client_secret", "bind_password") + tuple(secret_options)]
         provider = self.params["provider"]
@@ -235,7 +237,7 @@ class DirectoryModule:
         if stray:
             self.fail("%s: not options of provider %s" % (", ".join(stray), provider))
         problems = option_problems(self.params) + identifier_problems(self.params)
-        problems += preflight(self) if preflight is not None else []
+        problems += validated_problems(self) if validated_problems is not None else []
         if problems:
             self.fail("; ".join(problems))
         if provider == "jumpcloud" and self.params["validate_certs"]:
@@ -289,18 +291,20 @@ class DirectoryModule:
         batch, when given, is used instead of work: batch([(identifier, user)]) gets every accepted
         user at once and answers {identifier: what work would return, or a DirectoryError}.
         duplicates: two identifiers naming one user are an "error" that fails the run before anything is
-        written (two writes would race), or are worked on "once" (the later ones report same_as).
+        written (two writes would race), or are worked on "once" (the later ones report same_as). With "error",
+        the module's own checks have already refused identifiers typed twice (duplicate_problems(identifiers),
+        the cheap first stage); here the users they resolve to are compared.
         Returns per-user result dicts {user, id, username, changed, failed, msg, ...}.
         """
         identifiers = identifiers if identifiers is not None else self.identifiers()
-        if duplicates == "error":
-            twice = textual_duplicates(identifiers)
-            if twice:
-                self.fail("each user may be given once: %s" % "; ".join(twice))
         resolved = self.guard(lambda: self.directory.resolve(list(dict.fromkeys(identifiers))))
-        same = duplicate_problems(identifiers, resolved)
-        if same and duplicates == "error":
-            self.fail("each user may be given once, nothing was written: %s" % "; ".join(same))
+        # The second stage of duplicate_problems (the first, on the identifiers as typed, ran before the directory
+        # was contacted): the same user under two identifiers. Identifiers typed twice that got past the first
+        # stage resolve to one user, so they are refused here too.
+        if duplicates == "error":
+            same = duplicate_problems(identifiers, resolved)
+            if same:
+                self.fail("each user may be given once, nothing was written: %s" % "; ".join(same))
         # "once": the first identifier of each user is worked on; each later one is answered from it.
         first_of, copies = {}, []
         for identifier in identifiers:

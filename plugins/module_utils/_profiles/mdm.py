@@ -65,7 +65,7 @@ class MdmProfile:
 
     def __init__(self, argument_spec):
         self.dm = DirectoryModule(argument_spec, supports_check_mode=True, required_if=[("state", "present", ("src",))],
-                                  early_problems=lambda raw: options.option_problems(argument_spec, raw, raw))
+                                  given_problems=lambda raw: options.option_problems(argument_spec, raw, raw))
         self.module = self.dm.module
         self.params = self.dm.params
         self.api = JumpCloudProfilePolicies(self.dm.directory.client)

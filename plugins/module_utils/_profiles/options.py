@@ -10,8 +10,8 @@ characters (plistlib then fails mid-way), and what the MDM shows is a one-line n
 or path option, top level or inside a list of dictionaries, is checked as it was given:
 
 - it must be text: a dict, list or boolean is refused (a number is taken as its digits, as Ansible does);
-- no control character: C0 controls, DEL and the C1 range, and what XML 1.0 cannot hold at all (lone
-  surrogates, U+FFFE, U+FFFF). Free text (descriptions, comments, notes) may hold tabs and line feeds,
+- no control character (_common.text: C0 controls, DEL and the C1 range), nor what XML 1.0 cannot hold at all
+  (lone surrogates, U+FFFE, U+FFFF). Free text (descriptions, comments, notes) may hold tabs and line feeds,
   which XML and the plist keep; a carriage return is refused there, as plistlib would turn it into a line feed;
 - not empty or blank, unless leaving it empty means something (EMPTY_OK); no white space around a name
   matched exactly (EXACT);
@@ -26,9 +26,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import re
-
-from .validators import CONTROL_CHARACTERS
+from .._common.text import control_characters
+from .validators import PLIST_CONTROLS_KEPT
 
 LINE_MAX = 255       # a name, an identifier, a bundle id: one line on a settings screen
 TEXT_MAX = 4096      # descriptions, notes, comments, code requirements
@@ -43,7 +42,6 @@ EXACT = ("name", "template", "template_field", "device_group", "identifier")
 # Options where "" has a meaning: no description/organization/comment, clear the notes, no agent grants.
 EMPTY_OK = ("description", "organization", "notes", "comment", "agent_path")
 
-_LINE_BREAKS = re.compile(u"[\t\n]")
 _TEXT_TYPES = ("str", "path")
 _NOT_TEXT = (dict, list, tuple, set, bool)
 
@@ -67,11 +65,12 @@ def text_problem(value, name, kind="str", empty_ok=None, multiline=None, max_len
             return None
         return "must not be %s%s" % ("blank" if value else "empty", "" if empty_ok else
                                      " (leave the option out instead)" if kind != "path" else "")
-    found = CONTROL_CHARACTERS.search(value) or (None if multiline else _LINE_BREAKS.search(value))
-    if found is not None:
+    found = control_characters(value, allowed=PLIST_CONTROLS_KEPT if multiline else "", xml=True)
+    if found:
         rule = ("control characters other than tabs and line feeds" if multiline else
                 "control characters or line breaks (it is one line)")
-        return "must not hold %s: %s at position %d" % (rule, _describe(found.group()), found.start())
+        position, character = found[0]
+        return "must not hold %s: %s at position %d" % (rule, _describe(character), position)
     if name in EXACT and value != value.strip():
         return "must not start or end with white space (it is matched exactly)"
     if len(value) > max_length:

@@ -14,6 +14,8 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import re
 
+from .._common.text import control_characters
+
 
 class ProfileError(Exception):
     """A profile that must not be written; `problems` lists every reason found."""
@@ -29,10 +31,11 @@ class ProfileError(Exception):
 _BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 _TEAM_ID = re.compile(r"^[A-Z0-9]{10}\Z")
 _UUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\Z")
-# Characters no profile string may hold: what XML 1.0 (so an XML plist) cannot carry (most C0 controls,
-# lone surrogates, U+FFFE/U+FFFF), DEL and the C1 controls (invisible, never meant), and the carriage
-# return, which plistlib silently turns into a line feed. Tabs and line feeds are kept.
-CONTROL_CHARACTERS = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Characters a profile string may hold although they are control characters: tabs and line feeds, which XML and
+# the plist keep. Every other control character is refused (_common.text: C0, DEL, C1; the carriage return too,
+# which plistlib silently turns into a line feed), and so is what XML 1.0 cannot carry at all (lone surrogates,
+# U+FFFE, U+FFFF).
+PLIST_CONTROLS_KEPT = u"\t\n"
 # Alert styles by name, as the modules take them; the integers are Apple's AlertType values.
 ALERT_TYPES = {"none": 0, "banner": 1, "alert": 2}
 
@@ -57,9 +60,10 @@ def payload_uuid(value):
 
 
 def plist_text(value):
-    found = CONTROL_CHARACTERS.search(value)
+    found = control_characters(value, allowed=PLIST_CONTROLS_KEPT, xml=True)
     if found:
-        return "holds the control character U+%04X at position %d" % (ord(found.group()), found.start())
+        position, character = found[0]
+        return "holds the control character U+%04X at position %d" % (ord(character), position)
     return None
 
 
