@@ -42,13 +42,13 @@ import datetime
 import os
 import re
 import stat
-import unicodedata
 
+from .._common.text import control_characters
 from .account import AUTH_LOCKED, AUTH_OK, Account, CredentialError
+from .candidates import IN_SYNC, PREVIOUS, UNKNOWN
 from .inputs import NOTHING_DONE, InputError, check_inputs
 from .runner import ToolError
 from .session import Sessions
-from .candidates import IN_SYNC, PREVIOUS, UNKNOWN
 from .stores import ABSENT, UNVERIFIED_IN_SESSION, LoginKeychain
 
 NOT_TRIED = "not_tried"  # a keychain moved aside, not tested: an older one than the one previous_password opened
@@ -77,7 +77,7 @@ def keychain_option_problems(value):
     if value == "":
         return ["is empty (omit it to search the keychains moved aside)"]
     problems = []
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+    if control_characters(value, xml=True):  # a lone surrogate cannot be a file name either
         problems.append("contains a control character (a line break, NUL, tab, ...), which no file name here has")
         return problems
     parts = value.split("/")
