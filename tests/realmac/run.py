@@ -567,9 +567,8 @@ def scenario_keychain_left_for_login(world):
     run = world.sync(password=world.user.password, keychain_recovery="leave")
     expect_ok(run, changed=False)
     expect_stores(run, login=("in_sync", "in_sync", "none"), keychain=("unknown", "left_for_login", "leave"))
-    expect(run["keychain_left_for_login"] is True and run["keychain_reset"] is False,
-           "keychain_left_for_login / keychain_reset are %r / %r" % (run["keychain_left_for_login"],
-                                                                    run["keychain_reset"]), run)
+    flags = (run["keychain_left_for_login"], run["keychain_reset"])
+    expect(flags == (True, False), "keychain_left_for_login / keychain_reset are %r / %r" % flags, run)
     expect(world.keychain_opens(lost), "the keychain left for the login dialog no longer opens with its password")
     expect(world.keychain_has_item(lost), "the keychain left for the login dialog lost its item")
 
