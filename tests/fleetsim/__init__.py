@@ -222,7 +222,7 @@ def _add_other_systems(directory, hosts):
     and a shared Mac with two bound users and no primary one (in user_ambiguous: whose password to sync is
     not the plugin's guess to make). Neither is in the connection inventory: nothing may try to reach them."""
     directory.add_system("win-reception", os_family="windows")
-    users = [directory.user_id(h.user) for h in hosts if h.kind.in_directory][:2]
+    users = [directory.user_id(user) for user in dict.fromkeys(h.user for h in hosts if h.kind.in_directory)][:2]
     shared = directory.add_system("mac-shared-lab")
     for user_id in users:
         directory.bind_user(shared, user_id)
