@@ -26,7 +26,7 @@ def inventory(workdir, config):
                ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"))
     started = time.monotonic()
     proc = subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", config, "--list"], env=env, check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                          cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     elapsed = time.monotonic() - started
     if proc.returncode != 0:
         raise SystemExit("ansible-inventory failed: %s" % proc.stderr.decode()[-3000:])
