@@ -175,10 +175,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "macfleet.credsync.jumpcloud"
 
     def verify_file(self, path):
-        return super(InventoryModule, self).verify_file(path) and path.endswith(("jumpcloud.yml", "jumpcloud.yaml"))
+        return super().verify_file(path) and path.endswith(("jumpcloud.yml", "jumpcloud.yaml"))
 
     def parse(self, inventory, loader, path, cache=True):
-        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         params = {name: self.get_option(name) for name in _CONNECTION}
         secrets = [params[name] for name in _SECRETS if params.get(name)]
