@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import collections
 import datetime
 
 from .base import timestamp_age
@@ -141,7 +142,7 @@ def build_hosts(systems, users, bindings, online_window=3600, host_source="hostn
     now = now or datetime.datetime.now(datetime.timezone.utc)
     key = "hostname" if name_source == "hostname" else "displayName"
     names = [(system.get(key) or system.get("hostname") or system.get("_id")) for system in systems]
-    shared = {name for name in names if names.count(name) > 1} if len(set(names)) < len(names) else set()
+    shared = {name for name, count in collections.Counter(names).items() if count > 1}
     hosts = []
     for name, system in zip(names, systems):
         bound = bindings.get(system.get("_id"))
