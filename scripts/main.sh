@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults: the README's first command.
 # In a temporary directory: the JumpCloud stand-in (jcsim) and a few dozen simulated Macs (macsim) in mixed
-# states, their inventory, and a vars file (mode 0600) with passwords generated for this run. Runs
-# reset_and_sync, then verify_fleet, prints the summary and where the HTML report is, then stops and removes
-# what it started. Nothing real is touched.
+# states, each also a system in the stand-in bound to its user, and a vars file (mode 0600) with passwords
+# generated for this run. The inventory is built from the directory by the plugin macfleet.credsync.jumpcloud
+# (fleet.jumpcloud.yml: who uses which Mac, FileVault, service account), plus a static file saying only how to
+# reach each simulated Mac (connection.yml). Runs reset_and_sync, then verify_fleet, prints the summary and
+# where the HTML report is, then stops and removes what it started. Nothing real is touched.
 #   scripts/main.sh [ansible-playbook options, e.g. -v]
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -26,10 +28,20 @@ log "starting the JumpCloud stand-in and simulated Macs in $WORK"
 
 rm -rf "$REPORT"
 export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_PIPELINING=True ANSIBLE_DISPLAY_SKIPPED_HOSTS=False
+# Two inventory sources: the JumpCloud inventory plugin (the Macs, their users and groups), then how to reach
+# each simulated Mac (a later source wins, so its ansible_host beats the plugin's).
+INVENTORY=(-i "$WORK/fleet/fleet.jumpcloud.yml" -i "$WORK/fleet/connection.yml")
 playbook() {
-  ansible-playbook -i "$WORK/fleet/inventory.yml" -e "@$WORK/fleet/credsync-vars.yml" \
+  ansible-playbook "${INVENTORY[@]}" -e "@$WORK/fleet/credsync-vars.yml" \
     -e "credsync_report_dir=$REPORT" --forks 10 "$@"
 }
+
+log "the inventory, from the JumpCloud stand-in (ansible-inventory --list)"
+ansible-inventory "${INVENTORY[@]}" --list | python -c '
+import json, sys
+data = json.load(sys.stdin)
+groups = ("macs", "online", "offline", "filevault_on", "filevault_off", "no_service_account", "user_ambiguous", "no_user")
+print("; ".join("%s: %d" % (name, len(data.get(name, {}).get("hosts", []))) for name in groups))'
 
 log "ansible-playbook macfleet.credsync.reset_and_sync"
 # Some demo Macs fail on purpose (service account missing, switched off): report them, carry on.

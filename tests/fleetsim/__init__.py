@@ -1,11 +1,17 @@
 """fleetsim: a simulated fleet for the playbooks (test harness only: never shipped, never imported by plugins/).
 
-The JumpCloud stand-in (jcsim) holding the fleet's users, simulated Macs (macsim) in mixed states, an
-inventory, and the vars file (mode 0600) with every password, generated at run time. Used by
+The JumpCloud stand-in (jcsim) holding the fleet's users and systems, simulated Macs (macsim) in mixed states,
+inventories, and the vars file (mode 0600) with every password, generated at run time. Used by
 scripts/main.sh, the molecule scenarios, tests/integration/test_playbooks.py and benchmarks/fleet_sync.py.
 
     fleet = build(out_dir, LAYOUTS["demo"], directory=jumpcloud_sim)
     fleet.inventory, fleet.vars_file, fleet.hosts (name, user, kind, expected), fleet.passwords
+
+With a directory, each Mac is also a JumpCloud system (hostname, its user bound as primarySystemUser, userMetrics
+with the secure token, fde, hasServiceAccount, lastContact), so the inventory plugin macfleet.credsync.jumpcloud
+can build the fleet from the directory: fleet.plugin_config (OUT/fleet.jumpcloud.yml) and fleet.connection_inventory
+(OUT/connection.yml: only how to reach each simulated Mac) are the two sources for `-i`. The directory also holds
+a Windows PC and a shared Mac with two bound users and no primary one (in group user_ambiguous, never synced).
 """
 
 import dataclasses
@@ -44,6 +50,7 @@ class Kind:
     in_directory: bool = True
     directory_locked: bool = False
     offline: bool = False            # an ssh host on a closed port: unreachable
+    second_mac: bool = False         # the previous host's user has this Mac too (same user, same passwords)
 
 
 LAYOUTS = {
@@ -61,6 +68,8 @@ LAYOUTS = {
         Kind("previous_everywhere", 1, "sync disabled on this Mac", "skipped", enabled=False),
         Kind("previous_everywhere", 1, "user not in the directory", "skipped", in_directory=False),
         Kind("in_sync", 1, "Mac offline", "failed", offline=True),
+        Kind("offline_change", 1, "changed while offline"),
+        Kind("offline_change", 1, "a second Mac of the same user", second_mac=True),
     ),
     # tests/integration/test_playbooks.py: one host per outcome.
     "small": (
@@ -95,6 +104,8 @@ class Fleet:
     passwords: dict                  # {"new": {user: pw}, "previous": {...}, "local": {...}, "service": pw}
     inventory: str = None
     vars_file: str = None
+    plugin_config: str = None        # the jumpcloud inventory plugin's config (with a directory)
+    connection_inventory: str = None  # how to reach each simulated Mac, nothing else
 
     def mac(self, name):
         return macsim.Host(next(h.root for h in self.hosts if h.name == name))
@@ -150,15 +161,17 @@ def build(out, layout, directory=None, prefix="mac"):
     for kind in layout:
         scenario = macsim.load_scenario(os.path.join(SCENARIO_DIR, kind.scenario + ".yml")) if kind.scenario else None
         for _index in range(kind.count):
-            user = next(names)
-            mine = {"new": new_password(user), "previous": new_password(user), "local": new_password(user),
-                    "service": service}
-            for role in ("new", "previous", "local"):
-                passwords[role][user] = mine[role]
-            if directory is not None and kind.in_directory:
-                user_id = directory.add_user(user, password=mine["previous"], email="%s@example.com" % user)
-                if kind.directory_locked:
-                    directory.set_user_fields(user_id, account_locked=True)
+            if not kind.second_mac:
+                user = next(names)
+                mine = {"new": new_password(user), "previous": new_password(user), "local": new_password(user),
+                        "service": service}
+                for role in ("new", "previous", "local"):
+                    passwords[role][user] = mine[role]
+                user_id = None
+                if directory is not None and kind.in_directory:
+                    user_id = directory.add_user(user, password=mine["previous"], email="%s@example.com" % user)
+                    if kind.directory_locked:
+                        directory.set_user_fields(user_id, account_locked=True)
             if scenario is None:
                 hosts.append(FleetHost(None, user, kind))
                 continue
@@ -171,19 +184,69 @@ def build(out, layout, directory=None, prefix="mac"):
                 spec.setdefault("service_account", {"password": "Svc-Acct-Pass-1"})
                 root = macsim.create_host(os.path.join(out, "macs", name), _personalise(spec, user, mine)).root
             hosts.append(FleetHost(name, user, kind, root))
+            if directory is not None:
+                _add_system(directory, hosts[-1], scenario, user_id)
     fleet = Fleet(out, hosts, passwords)
     if any(h.name for h in hosts):
         fleet.inventory = _write_inventory(os.path.join(out, "inventory.yml"), hosts)
+        if directory is not None:
+            _add_other_systems(directory, hosts)
+            fleet.connection_inventory = _write_inventory(os.path.join(out, "connection.yml"), hosts, connection_only=True)
+            fleet.plugin_config = _write_plugin_config(os.path.join(out, "fleet.jumpcloud.yml"), directory)
     fleet.vars_file = _write_vars(os.path.join(out, "credsync-vars.yml"), fleet, directory)
     with open(os.path.join(out, "fleet.json"), "w") as handle:
         json.dump(fleet.describe(), handle, indent=1)
     return fleet
 
 
-def _write_inventory(path, hosts):
+# When a switched-off Mac last reached the directory: long before the plugin's online window.
+_LONG_AGO = "2026-01-01T00:00:00.000Z"
+
+
+def _add_system(directory, host, scenario, user_id):
+    """The Mac as the JumpCloud agent reports it: a system with its user bound as primarySystemUser."""
+    service = scenario.get("service_account", True) is not None
+    fields = {"fde": {"active": bool(scenario.get("filevault", True)), "keyPresent": bool(scenario.get("filevault", True))},
+              "hasServiceAccount": service,
+              "serviceAccountState": {"hasSecureToken": service, "passwordAPFSValid": service, "passwordODValid": service}}
+    if host.kind.offline:
+        fields.update(active=False, lastContact=_LONG_AGO)
+    system_id = directory.add_system(host.name, **fields)
+    if user_id is not None:
+        token = macsim.Host(host.root).secure_token(host.user) if host.root else True
+        directory.bind_user(system_id, user_id, primary=True, secure_token=token)
+
+
+def _add_other_systems(directory, hosts):
+    """What a real directory holds besides the fleet's Macs: a Windows PC (left out by the plugin's OS filter)
+    and a shared Mac with two bound users and no primary one (in user_ambiguous: whose password to sync is
+    not the plugin's guess to make). Neither is in the connection inventory: nothing may try to reach them."""
+    directory.add_system("win-reception", os_family="windows")
+    users = [directory.user_id(user) for user in dict.fromkeys(h.user for h in hosts if h.kind.in_directory)][:2]
+    shared = directory.add_system("mac-shared-lab")
+    for user_id in users:
+        directory.bind_user(shared, user_id)
+
+
+def _write_plugin_config(path, directory):
+    """The inventory plugin's config: the stand-in's URL and key (mode 0600: the key is a secret)."""
+    lines = ["---", "# Generated by fleetsim for this run only: the JumpCloud stand-in as an inventory source.",
+             "plugin: macfleet.credsync.jumpcloud", "base_url: %s" % json.dumps(directory.url),
+             "api_key: %s" % json.dumps(directory.api_key)]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def _write_inventory(path, hosts, connection_only=False):
+    """The static inventory: the Macs with their users; connection_only: how to reach each Mac, nothing else
+    (group macs and credsync_user then come from the jumpcloud inventory plugin)."""
     lines = ["---", "# Simulated Macs (fleetsim): each runs its own bin/python3 (Python 3.9, as /usr/bin/python3 on",
              "# macOS) with the simulated tools first on PATH, as the current user (real Macs need become: root).",
              "all:", "  children:", "    macs:", "      vars:", "        ansible_become: false", "      hosts:"]
+    if connection_only:
+        lines[3:] = ["all:", "  vars:", "    ansible_become: false", "  hosts:"]
     for host in (h for h in hosts if h.name):
         lines.append("        %s:" % host.name)
         if host.root:
@@ -193,7 +256,8 @@ def _write_inventory(path, hosts):
         else:  # switched off: nothing listens on this port
             lines += ["          ansible_connection: ssh", "          ansible_host: 127.0.0.1",
                       "          ansible_port: %d" % _closed_port(), "          ansible_ssh_timeout: 5"]
-        lines.append("          credsync_user: %s" % host.user)
+        if not connection_only:
+            lines.append("          credsync_user: %s" % host.user)
         if not host.kind.enabled:
             lines.append("          credsync_enabled: false")
     with open(path, "w") as handle:
@@ -213,7 +277,7 @@ def _write_vars(path, fleet, directory):
                   "  base_url: %s" % json.dumps(directory.url), "  api_key: %s" % _unsafe(directory.api_key)]
     lines.append("credsync_passwords:")
     lines += ["  %s: %s" % (user, _unsafe(pw)) for user, pw in fleet.passwords["new"].items()]
-    known = [h.user for h in fleet.hosts if h.kind.previous_known]
+    known = list(dict.fromkeys(h.user for h in fleet.hosts if h.kind.previous_known))  # a user may have two Macs
     lines.append("credsync_previous_passwords:" + ("" if known else " {}"))
     lines += ["  %s: %s" % (user, _unsafe(fleet.passwords["previous"][user])) for user in known]
     lines.append("credsync_admin_password: %s" % _unsafe(fleet.passwords["service"]))

@@ -1,8 +1,10 @@
 """fleetsim command line (from tests/): a simulated fleet that outlives the command, for playbooks to run against.
 
     python -m fleetsim up --dir DIR [--layout demo]   start jcsim and create the fleet in the background;
-                                                      returns once DIR/inventory.yml and DIR/credsync-vars.yml
-                                                      (mode 0600) are written
+                                                      returns once DIR/inventory.yml, DIR/credsync-vars.yml
+                                                      (mode 0600), and for the jumpcloud inventory plugin
+                                                      DIR/fleet.jumpcloud.yml (0600) and DIR/connection.yml
+                                                      are written
     python -m fleetsim down --dir DIR                 stop what `up` started (its pid is in DIR/fleetsim.pid)
 
 The background process serves the JumpCloud stand-in until `down` (SIGTERM); its log is DIR/fleetsim.log.
@@ -37,7 +39,8 @@ def _serve(args):
         started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         fleet = build(args.dir, LAYOUTS[args.layout], directory=sim)
         ready = {"directory": sim.url, "started": started, "inventory": fleet.inventory, "vars_file": fleet.vars_file,
-                 "hosts": len([h for h in fleet.hosts if h.name]), "users": len(fleet.hosts)}
+                 "hosts": len([h for h in fleet.hosts if h.name]), "users": len({h.user for h in fleet.hosts}),
+                 "plugin_config": fleet.plugin_config, "connection_inventory": fleet.connection_inventory}
         with open(os.path.join(args.dir, "ready.json"), "w") as handle:
             json.dump(ready, handle)
         stop.wait()

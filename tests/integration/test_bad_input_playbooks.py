@@ -68,6 +68,8 @@ RESET_CASES += [
     Case("reset-since-number", _with(credsync_reset_since=20261202), mentions=("credsync_reset_since",)),
     Case("reset-temporary-garbage", _with(credsync_temporary="maybe"), mentions=("credsync_temporary",)),
     Case("reset-fail-on-error-garbage", _with(credsync_fail_on_error="sometimes"), mentions=("credsync_fail_on_error",)),
+    Case("reset-skip-unsyncable-garbage", _with(credsync_skip_unsyncable="perhaps"),
+         mentions=("credsync_skip_unsyncable",)),
     # Good inputs beside the bad ones (check mode: nothing changes either way).
     Case("reset-good", _with(), bad=False),
     Case("reset-good-history", _with(credsync_previous_passwords={"amelia": ["Not-Hers-Pass-8", PREVIOUS]}), bad=False),

@@ -389,4 +389,6 @@ def served_methods():
 # The v2 policy endpoints have their own module, built on Route and endpoint above (hence imported last).
 from ._policies import POLICY_ROUTES  # noqa: E402  pylint: disable=wrong-import-position,cyclic-import
 
-ROUTES += POLICY_ROUTES
+from ._systems import SYSTEM_ROUTES  # noqa: E402  pylint: disable=wrong-import-position,cyclic-import
+
+ROUTES += POLICY_ROUTES + SYSTEM_ROUTES

@@ -12,6 +12,7 @@ from simhttp import Reply
 
 from ._api import Request, match_route
 from ._policies import PolicyStore
+from ._systems import SystemStore
 from ._query import is_filter_param
 from ._util import OBJECT_ID_RE, ApiError, phrase
 
@@ -49,6 +50,7 @@ class App(HttpApp):
         self.control_target = control_target
         self.jobs = {}
         self.policies = PolicyStore(directory)  # the v2 policy endpoints' data
+        self.systems = SystemStore(directory)  # systems (V1) and their user bindings (V2 graph)
         self.bulk_pending_polls = 1
         self.internal_errors = []
 

@@ -17,7 +17,7 @@ import binascii
 import copy
 
 from ._api import Response, Route, endpoint
-from ._query import is_filter_param, paging
+from ._query import is_filter_param, paging, v2_filter
 from ._schema import Any, Arr, Bool, Obj, Str, describe, validate
 from ._util import OBJECT_ID_RE, ApiError, bad_request
 
@@ -162,23 +162,6 @@ def _names(text, allowed, what):
     return names
 
 
-def _filter(text, filterable):
-    """One v2 filter `field:operator:value` as a predicate; only eq, ne, in (values split by |) and search
-    (substring) are simulated, the others answer 400 (unconfirmed: the real API knows gt...between)."""
-    parts = text.split(":", 2)
-    if len(parts) != 3:
-        raise ApiError(400, "filter must be field:operator:value")
-    field, operator, value = parts
-    if field not in filterable:
-        raise ApiError(400, "field %s cannot be filtered on" % field)
-    tests = {"eq": lambda actual: actual == value, "ne": lambda actual: actual != value,
-             "in": lambda actual: actual in value.split("|"),
-             "search": lambda actual: isinstance(actual, str) and value in actual}
-    if operator not in tests:
-        raise ApiError(400, "unsupported filter operator: %s" % operator)
-    return lambda record: tests[operator](record.get(field))
-
-
 def _listing(req, records, filterable, fields_allowed):
     """A v2 list: filter (repeatable, ANDed), sort, skip/limit, fields; the total in X-Total-Count."""
     tests = []
@@ -186,7 +169,7 @@ def _listing(req, records, filterable, fields_allowed):
         if key != "filter" and is_filter_param(key):
             raise ApiError(400, "indexed filters are not supported on v2 routes")  # unconfirmed
         if key == "filter":
-            tests.extend(_filter(text, filterable) for text in values)
+            tests.extend(v2_filter(text, filterable) for text in values)
     chosen = [record for record in records if all(test(record) for test in tests)]
     for name in reversed(_names(_one(req, "sort"), fields_allowed, "sort")):
         chosen.sort(key=lambda record, name=name.lstrip("-"): str(record.get(name, "")), reverse=name.startswith("-"))

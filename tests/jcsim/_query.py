@@ -247,3 +247,20 @@ def select(users, tests, record=lambda user: user.rec):
     if not tests:
         return users
     return [user for user in users if all(test(record(user)) for test in tests)]
+
+
+def v2_filter(text, filterable):
+    """One v2 filter `field:operator:value` as a predicate; only eq, ne, in (values split by |) and search
+    (substring) are simulated, the others answer 400 (unconfirmed: the real API knows gt...between)."""
+    parts = text.split(":", 2)
+    if len(parts) != 3:
+        raise _bad("filter must be field:operator:value")
+    field, op, value = parts
+    if field not in filterable:
+        raise _bad("field %s cannot be filtered on" % field)
+    tests = {"eq": lambda actual: actual == value, "ne": lambda actual: actual != value,
+             "in": lambda actual: actual in value.split("|"),
+             "search": lambda actual: isinstance(actual, str) and value in actual}
+    if op not in tests:
+        raise _bad("unsupported filter operator: %s" % op)
+    return lambda record: tests[op](record.get(field))

@@ -24,6 +24,7 @@ CONTROLS = frozenset((
     "login", "password_policy", "set_password_policy", "set_password_compliance", "advance_time",
     "calls", "clear_calls", "route_counts", "set_rate_limit", "clear_rate_limit", "inject_fault", "clear_faults",
     "reset_controls", "writes", "write_count", "write_counts", "expire_tokens", "stats",
+    "add_system", "seed_systems", "bind_user", "set_system_fields", "system",
 ))
 
 
@@ -179,6 +180,29 @@ class JumpCloudSim:
         toward maxLoginAttempts (when enableMaxLoginAttempts), which locks the account."""
         with self.directory.lock:
             return self.directory.login(self._org(org_id), username, password)
+
+    # --- systems and their users (the V1 systems list, the V2 graph) ----------------------------
+
+    def add_system(self, hostname, org_id=None, os_family="darwin", **fields):
+        """One system (a JcSystem: any of its fields may be given; the others get plausible values); its _id."""
+        return self.app.systems.add_system(hostname, org_id, os_family, **fields)
+
+    def seed_systems(self, count, prefix="mac", org_id=None, os_family="darwin", users=None, no_primary_every=0):
+        """`count` systems PREFIX-00001...; with `users` (ids) system N is bound to users[N % len], as its
+        primarySystemUser except every `no_primary_every`th. Returns the ids."""
+        return self.app.systems.seed_systems(count, prefix, org_id, os_family, users, no_primary_every)
+
+    def bind_user(self, system_id, user_id, admin=False, primary=False, secure_token=False):
+        """Bind a user to a system (the graph's system-user association, sudo = admin), with its userMetrics
+        entry; `primary` also makes it the system's primarySystemUser."""
+        self.app.systems.bind_user(system_id, user_id, admin, primary, secure_token)
+
+    def set_system_fields(self, system_id, **fields):
+        self.app.systems.set_system_fields(system_id, **fields)
+
+    def system(self, system_id):
+        """The system as GET /api/systems/{id} returns it (a copy)."""
+        return self.app.systems.system(system_id)
 
     # --- policy and clock --------------------------------------------------------------------
 

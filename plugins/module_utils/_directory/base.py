@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
+import datetime
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,20 @@ class PolicyViolation(DirectoryError):
     def __init__(self, rules):
         super(PolicyViolation, self).__init__("the password breaks the password policy: %s" % "; ".join(rules))
         self.rules = rules
+
+
+def timestamp_age(stamp, now=None):
+    """Seconds from a JumpCloud timestamp (2024-05-01T10:00:00.000Z) to `now` (an aware datetime, default the
+    present); None when absent or unreadable."""
+    if not stamp or not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return ((now or datetime.datetime.now(datetime.timezone.utc)) - moment).total_seconds()
 
 
 def backoff_delay(attempt, base=0.5, cap=30.0, rng=random):

@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import datetime
 import email.utils
 import json
 import re
@@ -23,7 +22,7 @@ import traceback
 from urllib.parse import urlsplit
 
 from .base import (UNKNOWN_ADVICE, AmbiguousWrite, DirectoryError, PolicyViolation, UnknownOutcome, UserNotFound,
-                   run_bounded, with_retries)
+                   run_bounded, timestamp_age, with_retries)
 from .policy import jumpcloud_policy_violations
 
 try:
@@ -130,6 +129,7 @@ class JumpCloudClient:
         self._token_lock = threading.Lock()
         self._token = None
         self._token_expires = 0.0
+        self.calls = 0  # API calls made through request(), retries included
 
     # -- auth ---------------------------------------------------------------------------
     def _auth_headers(self):
@@ -213,6 +213,7 @@ class JumpCloudClient:
         url = self.base_url + path
 
         def once():
+            self.calls += 1
             kwargs = {"params": params, "headers": self._auth_headers()}
             if body is not None:
                 kwargs["json"] = body
@@ -246,6 +247,33 @@ class JumpCloudClient:
 
         return with_retries(once, retries=self.retries, deadline=self.timeout * (self.retries + 1))
 
+    # -- paging ---------------------------------------------------------------------------
+    def iter_listing(self, path, params=None, page=PAGE):
+        """Every record of a V1 list (`{"results": [...], "totalCount": N}`), `page` at a time by skip, each
+        page with request()'s retries. Sorted by _id unless params say otherwise: JumpCloud advises a sort
+        whenever skip pages, so that no record is seen twice or missed."""
+        params = dict(params or {})
+        params.setdefault("sort", "_id")
+        skip = 0
+        while True:
+            answer = self.request("GET", path, params=dict(params, limit=page, skip=skip)) or {}
+            results = answer.get("results") or []
+            yield from results
+            skip += len(results)
+            if len(results) < page or skip >= int(answer.get("totalCount", skip)):
+                return
+
+    def iter_graph(self, path, params=None, page=PAGE):
+        """Every object of a V2 list (a JSON array, such as a graph traversal), `page` at a time by skip, each
+        page with request()'s retries; a short page is the last."""
+        skip = 0
+        while True:
+            results = self.request("GET", path, params=dict(params or {}, limit=page, skip=skip)) or []
+            yield from results
+            skip += len(results)
+            if len(results) < page:
+                return
+
 
 def _never_connected(exc):
     """Whether a ConnectionError happened before the request could be sent (no connection was made)."""
@@ -263,19 +291,6 @@ def _connection_failure(exc):
     return name
 
 
-def _age_seconds(stamp):
-    """Seconds since a JumpCloud timestamp (2024-05-01T10:00:00.000Z); None when absent or unreadable."""
-    if not stamp or not isinstance(stamp, str):
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return (datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds()
-
-
 class JumpCloudDirectory:
     """The directory operations the modules need, on JumpCloud's v1 API."""
 
@@ -291,17 +306,10 @@ class JumpCloudDirectory:
 
     def iter_users(self, filters=None):
         """Every user, paged by 100 and sorted by _id as JumpCloud advises for skip paging."""
-        skip = 0
-        while True:
-            params = {"limit": PAGE, "skip": skip, "sort": "_id", "fields": self._fields()}
-            if filters:
-                params["filter"] = filters
-            page = self.client.request("GET", "/api/systemusers", params=params) or {}
-            results = page.get("results", [])
-            yield from results
-            skip += len(results)
-            if len(results) < PAGE or skip >= int(page.get("totalCount", skip)):
-                return
+        params = {"fields": self._fields()}
+        if filters:
+            params["filter"] = filters
+        return self.client.iter_listing("/api/systemusers", params)
 
     def find_user(self, identifier):
         """One user by id, username or email; unknown or ambiguous is an error."""
@@ -486,7 +494,7 @@ class JumpCloudDirectory:
         if stamp and stamp != before:
             return {"outcome": "set", "changed": True, "note": "%s; read back: the password was set at %s, during "
                     "this run (an earlier answer was lost)" % (exc, stamp)}
-        age = _age_seconds(stamp)
+        age = timestamp_age(stamp)
         if age is not None and -300 <= age <= self.already_set_within:
             return {"outcome": "already_set", "changed": False, "note": (
                 "the directory refused the password as one of the user's recent ones, and the password was set %d "
