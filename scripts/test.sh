@@ -4,11 +4,12 @@
 #   scripts/test.sh pytest sanity   only these stages
 # Stages: pytest (unit + integration, incl. build checks), sanity (controller Python),
 # sanity-py39 (module code compiled and imported on the Mac's Python 3.9), lint
-# (ansible-lint production profile, actionlint over .github/workflows), changelog, molecule.
+# (ansible-lint production profile, actionlint over .github/workflows), changelog, docs (antsibull-docs lint and
+# the docs site, docs/site/README.md), molecule.
 # While developing: CREDSYNC_PYTEST_ARGS="tests/unit/secrets" scripts/test.sh pytest runs only those tests.
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-ALL_STAGES=(pytest sanity sanity-py39 lint changelog molecule)
+ALL_STAGES=(pytest sanity sanity-py39 lint changelog docs molecule)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL_STAGES[@]}")
 
@@ -114,6 +115,23 @@ stage_lint() {
 }
 stage_changelog() {
   antsibull-changelog lint
+}
+# The collection's docs: antsibull-docs' lint, then the Sphinx site (docs/site) from the placed collection.
+stage_docs() {
+  local site="$BUILD/docsite"
+  antsibull-docs lint-collection-docs --plugin-docs .
+  rm -rf "$site"
+  mkdir -p "$site"
+  cp docs/site/conf.py docs/site/antsibull-docs.cfg "$site/"
+  mkdir -m 700 "$site/rst"  # antsibull-docs writes only into a directory no one else can write to
+  (
+    cd "$site"
+    antsibull-docs --config-file antsibull-docs.cfg collection --use-current --fail-on-error \
+      --cleanup everything --dest-dir rst macfleet.credsync
+    cp "$COLLECTION_DIR/docs/site/index.rst" rst/index.rst
+    sphinx-build -M html rst build -c . -W --keep-going -q
+  )
+  printf 'docs site: %s (open it in a browser)\n' "$site/build/html/index.html"
 }
 stage_molecule() {
   private_ansible_home
