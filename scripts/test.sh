@@ -117,20 +117,21 @@ stage_changelog() {
   antsibull-changelog lint
 }
 # The collection's docs: antsibull-docs' lint, then the Sphinx site (docs/site) from the placed collection.
+# (Each step is checked: errexit does not apply inside a stage, which runs as an if condition.)
 stage_docs() {
   local site="$BUILD/docsite"
-  antsibull-docs lint-collection-docs --plugin-docs .
+  antsibull-docs lint-collection-docs --plugin-docs . || return 1
   rm -rf "$site"
   mkdir -p "$site"
-  cp docs/site/conf.py docs/site/antsibull-docs.cfg "$site/"
+  cp docs/site/conf.py docs/site/antsibull-docs.cfg "$site/" || return 1
   mkdir -m 700 "$site/rst"  # antsibull-docs writes only into a directory no one else can write to
   (
-    cd "$site"
-    antsibull-docs --config-file antsibull-docs.cfg collection --use-current --fail-on-error \
-      --cleanup everything --dest-dir rst macfleet.credsync
-    cp "$COLLECTION_DIR/docs/site/index.rst" rst/index.rst
-    sphinx-build -M html rst build -c . -W --keep-going -q
-  )
+    cd "$site" &&
+      antsibull-docs --config-file antsibull-docs.cfg collection --use-current --fail-on-error \
+        --cleanup everything --dest-dir rst macfleet.credsync &&
+      cp "$COLLECTION_DIR/docs/site/index.rst" rst/index.rst &&
+      sphinx-build -M html rst build -c . -W --keep-going -q
+  ) || return 1
   printf 'docs site: %s (open it in a browser)\n' "$site/build/html/index.html"
 }
 stage_molecule() {

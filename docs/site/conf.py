@@ -25,23 +25,30 @@ default_role = "any"
 nitpicky = True
 
 ANSIBLE_DOCS = "https://docs.ansible.com/projects/ansible/devel/"
-# label -> (page and anchor under ANSIBLE_DOCS, title). A new reference to Ansible's docs fails the build
+_CONFIG = "reference_appendices/config.html"
+# (name, Sphinx role, page and anchor under ANSIBLE_DOCS, title). A new reference to Ansible's docs fails the build
 # (nitpicky, -W) until it is added here.
-ANSIBLE_LABELS = {
-    "common_return_values": ("reference_appendices/common_return_values.html#common-return-values",
-                             "Return Values"),
-    "ansible_configuration_settings": ("reference_appendices/config.html#ansible-configuration-settings",
-                                       "Ansible Configuration Settings"),
-    "ansible_collections.ansible.builtin.fail_module": (
-        "collections/ansible/builtin/fail_module.html#ansible-collections-ansible-builtin-fail-module",
-        "ansible.builtin.fail module"),
-}
+ANSIBLE_OBJECTS = [
+    ("common_return_values", "std:label", "reference_appendices/common_return_values.html#common-return-values",
+     "Return Values"),
+    ("ansible_configuration_settings", "std:label", _CONFIG + "#ansible-configuration-settings",
+     "Ansible Configuration Settings"),
+    ("ansible_collections.ansible.builtin.fail_module", "std:label",
+     "collections/ansible/builtin/fail_module.html#ansible-collections-ansible-builtin-fail-module",
+     "ansible.builtin.fail module"),
+] + [
+    # The inventory cache's settings (the inventory_cache documentation fragment).
+    (name, "std:envvar", "%s#envvar-%s" % (_CONFIG, name), "-")
+    for name in ("ANSIBLE_CACHE_PLUGIN", "ANSIBLE_CACHE_PLUGIN_CONNECTION", "ANSIBLE_CACHE_PLUGIN_PREFIX",
+                 "ANSIBLE_CACHE_PLUGIN_TIMEOUT", "ANSIBLE_INVENTORY_CACHE", "ANSIBLE_INVENTORY_CACHE_PLUGIN",
+                 "ANSIBLE_INVENTORY_CACHE_CONNECTION", "ANSIBLE_INVENTORY_CACHE_PLUGIN_PREFIX",
+                 "ANSIBLE_INVENTORY_CACHE_TIMEOUT")
+]
 
 
 def _write_inventory(path):
-    """A Sphinx (version 2) object inventory of ANSIBLE_LABELS, for intersphinx."""
-    lines = "".join("%s std:label -1 %s %s\n" % (label, uri, text)
-                    for label, (uri, text) in sorted(ANSIBLE_LABELS.items()))
+    """A Sphinx (version 2) object inventory of ANSIBLE_OBJECTS, for intersphinx."""
+    lines = "".join("%s %s -1 %s %s\n" % entry for entry in sorted(ANSIBLE_OBJECTS))
     with open(path, "wb") as handle:
         handle.write(b"# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n"
                      b"# The remainder of this file is compressed using zlib.\n")
