@@ -94,6 +94,13 @@ class FailureBudget:
         keep = 0 if first else self.reserve
         return self.failures + 1 + keep <= self.allowed
 
+    def may_try_all(self, count):
+        """Whether `count` passwords may all be tried, every one but the last wrong (a fixed budget only): the last
+        is tried after count - 1 failures, keeping the reserve (may_try)."""
+        if self._resolve is not None:
+            return False
+        return self.allowed is None or self.failures + count + (self.reserve if count > 1 else 0) <= self.allowed
+
     def spend(self):
         self.failures += 1
 

@@ -99,22 +99,31 @@ class PasswordSync:
         if self.keychain_recovery is None:
             self.keychain_recovery = LEAVE if self.logged_in else "new"
         self.login_budget = Lockout(self.runner, self.account).failure_budget()
-        # FileVault first: a wrong passphrase costs no failed login, and the candidate that opens it is the one
-        # the local password most likely holds too (the two move together), so the login check rarely risks a
-        # wrong password, and then needs no lockout policy read.
-        self.before = {"filevault": self._filevault_state()}
-        self.before["login"] = self.login.state(self.password, self.candidates, self.login_budget,
-                                                first=self.filevault.trial.position)
+        if self._filevault_first():
+            # A wrong passphrase costs no failed login, and the candidate that opens FileVault is the one the local
+            # password most likely holds too (the two move together): the login check then rarely risks a wrong
+            # password, and reads no lockout policy.
+            self.before = {"filevault": self._filevault_state()}
+            self.before["login"] = self.login.state(self.password, self.candidates, self.login_budget,
+                                                    first=self.filevault.trial.position)
+        else:
+            self.before = {"login": self.login.state(self.password, self.candidates, self.login_budget)}
+            self.before["filevault"] = self._filevault_state(first=self.login.trial.position)
         self.before["keychain"] = self._keychain_state()
         self.before["preboot"] = self._preboot_state()
         return self.before
 
-    def _filevault_state(self):
+    def _filevault_first(self):
+        """FileVault is checked first when its failure budget reaches every known password: the directory password
+        and each candidate (a long history is searched on the login, whose budget is the lockout policy's)."""
+        return self.sync_filevault and self.filevault.budget.may_try_all(1 + len(self.candidates))
+
+    def _filevault_state(self, first=None):
         if not self.sync_filevault:
             return SKIPPED
         if not self.filevault.enabled():
             return NOT_APPLICABLE
-        state = self.filevault.state(self.password, self.candidates)
+        state = self.filevault.state(self.password, self.candidates, first=first)
         # A passphrase that opens it proves a crypto user; the list is read only when none did.
         if state == UNKNOWN and not self.filevault.is_crypto_user():
             raise CredentialError(
