@@ -270,7 +270,8 @@ def crashes(ansible_module, tmp_path_factory):
     ansible_module(list(hosts.values()), MODULE, args, check=True)
     for name, fault, _left in CRASHES:
         host = hosts[name]
-        locks = sum(1 for record in host.audit() if record["argv"][:1] == ["lock-keychain"])
+        locks = sum(1 for record in host.audit() if record["tool"] == "security"
+                    for command in record.get("commands", []) if command["name"] == "lock-keychain")
         fault = dict(fault, tool="security")
         if fault["command"] == "lock-keychain":
             fault["nth"] += locks  # the real run repeats the check run's inspection first

@@ -94,6 +94,13 @@ class FailureBudget:
         keep = 0 if first else self.reserve
         return self.failures + 1 + keep <= self.allowed
 
+    def may_try_all(self, count):
+        """Whether `count` passwords may all be tried, every one but the last wrong (a fixed budget only): the last
+        is tried after count - 1 failures, keeping the reserve (may_try)."""
+        if self._resolve is not None:
+            return False
+        return self.allowed is None or self.failures + count + (self.reserve if count > 1 else 0) <= self.allowed
+
     def spend(self):
         self.failures += 1
 
@@ -108,29 +115,33 @@ class Trial:
 
 
 def which_opens(opens, password, candidates, budget=None, first=None):
-    """Try the directory password, then the candidates, within the budget; a Trial.
+    """Try the known passwords, the likeliest first, within the budget; a Trial.
 
-    opens(password) -> bool. Each False is spent from the budget. When even the directory password may not be
-    tried, a BudgetExhausted is raised: the caller cannot tell anything about the store.
+    The likeliest is `first` (the candidate that opened another store: the stores of one Mac move together), or
+    else the directory password; then the directory password and the other candidates in the order given.
+    opens(password) -> bool. Each False is spent from the budget. When not even the first password may be tried,
+    a BudgetExhausted is raised: the caller cannot tell anything about the store.
     """
     budget = budget or FailureBudget()
-    if not budget.may_try(first=True):
-        raise BudgetExhausted(
-            "one more wrong password could lock the account out (%s), so not even the password was checked and "
-            "nothing was changed: the count drops at the user's next successful login or when the policy's reset "
-            "time has passed" % budget.why)
-    if opens(password):
-        return Trial(IN_SYNC)
-    budget.spend()
     if not isinstance(candidates, Candidates):
         candidates = Candidates(candidates)  # one previous password, or None
     positions = candidates.order(password, first)
-    for index, position in enumerate(positions):
-        if not budget.may_try():
-            budget.untried += len(positions) - index
-            return Trial(UNKNOWN, untried=len(positions) - index)
-        if opens(candidates[position]):
-            return Trial(PREVIOUS, position)
+    tries = [None] + positions  # None: the directory password
+    if first is not None and positions and positions[0] == first:
+        tries[0:2] = [first, None]
+    for index, position in enumerate(tries):
+        if not budget.may_try(first=index == 0):
+            if None in tries[index:]:
+                # The directory password itself was not tried: nothing can be said about the store.
+                raise BudgetExhausted(
+                    "one more wrong password could lock the account out (%s), so %s and nothing was changed: the "
+                    "count drops at the user's next successful login or when the policy's reset time has passed"
+                    % (budget.why, "the password was not checked" if index else "not even the password was checked"))
+            untried = len([p for p in tries[index:] if p is not None])
+            budget.untried += untried
+            return Trial(UNKNOWN, untried=untried)
+        if opens(password if position is None else candidates[position]):
+            return Trial(IN_SYNC) if position is None else Trial(PREVIOUS, position)
         budget.spend()
     return Trial(UNKNOWN)
 

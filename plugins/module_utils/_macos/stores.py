@@ -16,9 +16,11 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import datetime
 import os
+import re
 
 from .account import AUTH_LOCKED, AUTH_OK, CredentialError, escape_dscl_word
-from .candidates import FILEVAULT_FAILURES, IN_SYNC, UNKNOWN, BudgetExhausted, FailureBudget, Trial, which_opens
+from .candidates import (FILEVAULT_FAILURES, IN_SYNC, UNKNOWN, BudgetExhausted, Candidates, FailureBudget, Trial,
+                         which_opens)
 from .lockout import Lockout
 from .runner import ToolError
 
@@ -31,6 +33,9 @@ SKIPPED = "skipped"
 UNVERIFIED_IN_SESSION = "unverified_in_session"
 # Left as it was for macOS's own dialog at the next login (keychain_recovery: leave).
 LEFT_FOR_LOGIN = "left_for_login"
+
+# security -i reports a failed command as "<command>: returned <status>" (security.c), one line each.
+_SECURITY_FAILED = re.compile(r"^(show-keychain-info|lock-keychain|unlock-keychain): returned -?[0-9]+$", re.MULTILINE)
 
 VOLUME = "/"
 PREBOOT_MOUNT = "/System/Volumes/Preboot"
@@ -47,6 +52,11 @@ class _Tried:
         return trial.state
 
 
+def _security_word(text):
+    """One argument of a `security -i` line: double-quoted, backslash and quote escaped (security.c split_line)."""
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 class LocalLogin(_Tried):
     """The local account password (Open Directory), checked with dscl -authonly."""
 
@@ -56,15 +66,16 @@ class LocalLogin(_Tried):
         self.runner = runner
         self.account = account
 
-    def state(self, password, candidates=None, budget=None):
-        """budget: the account's lockout budget (Lockout.failure_budget()); every wrong check counts."""
+    def state(self, password, candidates=None, budget=None, first=None):
+        """budget: the account's lockout budget (Lockout.failure_budget()); every wrong check counts.
+        first: the candidate that opened FileVault, tried first (the likeliest)."""
         def opens(candidate):
             outcome = self.account.authenticate(candidate)
             if outcome == AUTH_LOCKED:
                 raise self._locked()
             return outcome == AUTH_OK
         try:
-            return self._record(which_opens(opens, password, candidates, budget))
+            return self._record(which_opens(opens, password, candidates, budget, first))
         except BudgetExhausted:
             # No room for a wrong check: an account already locked out is reported as such (its remedy is an
             # unlock, which callers such as the password_sync role recognise), any other as out of budget.
@@ -133,7 +144,7 @@ class FileVault(_Tried):
         return opened
 
     def state(self, password, candidates=None, first=None):
-        """first: the candidate that opened the local password, tried first (the likeliest)."""
+        """first: a candidate to try first (the likeliest), when another store told."""
         return self._record(which_opens(self._verifies, password, candidates, self.budget, first))
 
     def change(self, old, new):
@@ -154,12 +165,19 @@ class Preboot:
 
     def __init__(self, runner):
         self.runner = runner
+        self._info_path = None
 
     def _info(self, volume):
         result = self.runner.run("diskutil", ["info", "-plist", volume], check=True)
         return self.runner.plist(result)
 
     def info_path(self):
+        """The refresh marker's path, asked of diskutil once per run (volumes do not move during a run)."""
+        if self._info_path is None:
+            self._info_path = self._find_info_path()
+        return self._info_path
+
+    def _find_info_path(self):
         group = self._info(VOLUME).get("APFSVolumeGroupID")
         mount = self._info(PREBOOT_MOUNT).get("MountPoint") or PREBOOT_MOUNT
         if not group:
@@ -205,7 +223,8 @@ class LoginKeychain(_Tried):
     """~/Library/Keychains/login.keychain-db, verified on a locked handle.
 
     An unlocked keychain accepts any password on unlock, so each check locks it
-    first; the lock state found is restored afterwards when a known password allows.
+    first, and locks it again after (one `security -i` call: _opens_locked); one found unlocked is unlocked
+    again when a known password allows.
 
     held_by_session: the user is logged in, so securityd holds this keychain for the session. Such a keychain is
     never locked while it is unlocked (its apps would lose access until the user types the password again), never
@@ -221,8 +240,8 @@ class LoginKeychain(_Tried):
         self.account = account
         self.folder = os.path.join(account.home, "Library", "Keychains")
         self.path = os.path.join(self.folder, self.FILE)
-        self._was_unlocked = None
         self.held_by_session = False
+        self._found_unlocked = None  # how the first check found it (no session's: those are never locked)
 
     def exists(self):
         return os.path.isfile(self.path)
@@ -256,9 +275,6 @@ class LoginKeychain(_Tried):
     def lock(self):
         self.runner.run("security", ["lock-keychain", self.path], check=True)
 
-    def _unlock(self, password):
-        return self.runner.run("security", ["unlock-keychain", self.path], stdin=password + "\n").rc == 0
-
     def untestable(self):
         """Unlocked by a live session: any check would have to lock it under the session's apps."""
         return self.held_by_session and self.unlocked()
@@ -268,33 +284,52 @@ class LoginKeychain(_Tried):
             raise CredentialError("refusing to %s the login keychain of %s: a live login session holds it (log the "
                                   "user out, or use keychain_recovery: leave)" % (what, self.account.name))
 
+    def _opens_locked(self, password):
+        """Whether the password opens the keychain, on a locked handle, in one `security -i` call: show its
+        settings (which fails on a locked keychain: how it was found), lock it, unlock it with the password, lock it
+        again. An unlocked keychain takes any password, so the first lock makes the check honest. In interactive
+        mode security reads its commands from stdin, so the password stays off every command line; quoted as
+        security's split_line() reads a line (a backslash escapes the next character). security reports each
+        failed command as "<command>: returned <status>" on stderr (security.c)."""
+        path = _security_word(self.path)
+        script = "show-keychain-info %s\nlock-keychain %s\nunlock-keychain -p %s %s\nlock-keychain %s\n" % (
+            path, path, _security_word(password), path, path)
+        result = self.runner.run("security", ["-i"], stdin=script)
+        failed = [match.group(1) for match in _SECURITY_FAILED.finditer(result.stderr)]
+        if "lock-keychain" in failed or result.rc != 0:
+            raise ToolError(self.runner.describe_failure(result), result)
+        if self._found_unlocked is None:
+            self._found_unlocked = "show-keychain-info" not in failed
+        return "unlock-keychain" not in failed
+
+    def _as_found(self, password):
+        """Unlock it again when it was found unlocked (as its user had it) and the password is known."""
+        if self._found_unlocked:
+            self.runner.run("security", ["unlock-keychain", self.path], stdin=password + "\n")
+
     def state(self, password, candidates=None, first=None):
-        """No lockout applies to a keychain file: every candidate may be tried (first: the likeliest)."""
+        """No lockout applies to a keychain file: every candidate may be tried (first: the likeliest). Each check
+        leaves the keychain locked: with no session, nobody needs it unlocked; a session's keychain is tested
+        only when it is locked already."""
         if not self.exists():
             return self._record(Trial(ABSENT))
-        self._was_unlocked = self.unlocked()
-        if self._was_unlocked and self.held_by_session:
+        if self.untestable():
             return self._record(Trial(UNVERIFIED_IN_SESSION))
-        self.lock()
-        state = self._record(which_opens(self._unlock, password, candidates, first=first))
-        self.restore_lock_state(unlocked_now=state != UNKNOWN)
-        return state
-
-    def restore_lock_state(self, unlocked_now):
-        """Leave it as found: locked if it was, unlocked (as the logged-in user had it) if we could."""
-        if unlocked_now and not self._was_unlocked:
-            self.lock()
+        if not isinstance(candidates, Candidates):
+            candidates = Candidates(candidates)
+        trial = which_opens(self._opens_locked, password, candidates, first=first)
+        if trial.state != UNKNOWN:
+            self._as_found(password if trial.position is None else candidates[trial.position])
+        return self._record(trial)
 
     def verify(self, password):
         """True or False; None when a live session has it unlocked (never locked to find out)."""
         if self.untestable():
             return None
-        if self._was_unlocked is None:
-            self._was_unlocked = self.unlocked()
-        self.lock()
-        ok = self._unlock(password)
-        self.restore_lock_state(unlocked_now=ok)
-        return ok
+        opens = self._opens_locked(password)
+        if opens:
+            self._as_found(password)
+        return opens
 
     def rekey(self, old, new):
         result = self.runner.run("security", ["set-keychain-password", self.path], stdin="%s\n%s\n%s\n" % (old, new, new))
@@ -321,5 +356,3 @@ class LoginKeychain(_Tried):
             raise ToolError(self.runner.describe_failure(result), result)
         # Created by root: hand it to the user, private, as the login window would.
         self.give_to_user()
-        if self._was_unlocked is None:
-            self._was_unlocked = False

@@ -83,6 +83,7 @@ class PasswordSync:
         self.before = {}
         self.plan = {}
         self.keychain_moved_to = None
+        self.keychain_verified = None  # what the check after the keychain's write found (None: a session's, untested)
         self.account = None
         self._admin_checked = None
 
@@ -98,22 +99,37 @@ class PasswordSync:
         if self.keychain_recovery is None:
             self.keychain_recovery = LEAVE if self.logged_in else "new"
         self.login_budget = Lockout(self.runner, self.account).failure_budget()
-        self.before = {"login": self.login.state(self.password, self.candidates, self.login_budget)}
-        self.before["filevault"] = self._filevault_state()
+        if self._filevault_first():
+            # A wrong passphrase costs no failed login, and the candidate that opens FileVault is the one the local
+            # password most likely holds too (the two move together): the login check then rarely risks a wrong
+            # password, and reads no lockout policy.
+            self.before = {"filevault": self._filevault_state()}
+            self.before["login"] = self.login.state(self.password, self.candidates, self.login_budget,
+                                                    first=self.filevault.trial.position)
+        else:
+            self.before = {"login": self.login.state(self.password, self.candidates, self.login_budget)}
+            self.before["filevault"] = self._filevault_state(first=self.login.trial.position)
         self.before["keychain"] = self._keychain_state()
         self.before["preboot"] = self._preboot_state()
         return self.before
 
-    def _filevault_state(self):
+    def _filevault_first(self):
+        """FileVault is checked first when its failure budget reaches every known password: the directory password
+        and each candidate (a long history is searched on the login, whose budget is the lockout policy's)."""
+        return self.sync_filevault and self.filevault.budget.may_try_all(1 + len(self.candidates))
+
+    def _filevault_state(self, first=None):
         if not self.sync_filevault:
             return SKIPPED
         if not self.filevault.enabled():
             return NOT_APPLICABLE
-        if not self.filevault.is_crypto_user():
+        state = self.filevault.state(self.password, self.candidates, first=first)
+        # A passphrase that opens it proves a crypto user; the list is read only when none did.
+        if state == UNKNOWN and not self.filevault.is_crypto_user():
             raise CredentialError(
                 "%s is not a FileVault user of this Mac (not an APFS crypto user of /): add the user with "
                 "`fdesetup add -usertoadd %s` (or grant a secure token), or set filevault: skip" % (self.user, self.user))
-        return self.filevault.state(self.password, self.candidates, first=self.login.trial.position)
+        return state
 
     def _keychain_state(self):
         if not self.sync_keychain:
@@ -122,7 +138,8 @@ class PasswordSync:
             return NOT_APPLICABLE  # never logged in: macOS creates the keychain at first login
         first = self.login.trial.position
         return self.keychain.state(self.password, self.candidates,
-                                   first=first if first is not None else self.filevault.trial.position)
+                                   first=first if first is not None or self.before["login"] == IN_SYNC
+                                   else self.filevault.trial.position)
 
     def _preboot_state(self):
         if self.before["filevault"] in (SKIPPED, NOT_APPLICABLE):
@@ -390,7 +407,8 @@ class PasswordSync:
     def _apply_keychain(self, action):
         """Run the keychain's action; False when it changed nothing (a session's keychain left for the login)."""
         if action == "give_to_user":
-            self.keychain.give_to_user()
+            self.keychain.give_to_user()  # its password was checked before: the new one opens it
+            self.keychain_verified = True
             return True
         if action == "rekey" and self.before["keychain"] == UNVERIFIED_IN_SESSION:
             return self._rekey_in_session()
@@ -404,7 +422,8 @@ class PasswordSync:
             if action == "recreate":
                 self.keychain_moved_to = self.keychain.move_aside()
             self.keychain.create(self.password)
-        if self.keychain.verify(self.password) is False:
+        self.keychain_verified = self.keychain.verify(self.password)
+        if self.keychain_verified is False:
             raise CredentialError("the login keychain does not open with the new password after %s" % action)
         return True
 
@@ -461,30 +480,29 @@ class PasswordSync:
 
     # -- verify -------------------------------------------------------------------------
     def verify(self):
-        """The state of every store now, read again from the tools."""
-        account = self.account.reload()
-        after = {"login": IN_SYNC if account.authenticate(self.password) == AUTH_OK else UNKNOWN}
-        if self.before["filevault"] in (SKIPPED, NOT_APPLICABLE):
-            after["filevault"] = self.before["filevault"]
+        """The state of every store after apply().
+
+        Every write was checked by the tools right after it (apply() fails otherwise): the new password opens the
+        account, FileVault and the keychain; Preboot's refresh marker is newer than the password. A store the plan
+        left alone is as inspect() found it; no store is read twice.
+        """
+        after = {}
+        for store in ("login", "filevault"):
+            after[store] = IN_SYNC if self.plan[store] != NONE else self.before[store]
+        if self.plan["preboot"] != NONE:
+            after["preboot"] = self.preboot.state(self.account)
         else:
-            after["filevault"] = IN_SYNC if self.filevault.opens(self.password) else UNKNOWN
-        if self.before["preboot"] in (SKIPPED, NOT_APPLICABLE):
             after["preboot"] = self.before["preboot"]
-        else:
-            after["preboot"] = self.preboot.state(account)
         if self.before["keychain"] in (SKIPPED, NOT_APPLICABLE):
             after["keychain"] = self.before["keychain"]
         elif self.plan["keychain"] == LEAVE or self.keychain_left:
             after["keychain"] = LEFT_FOR_LOGIN
-        elif not self.keychain.exists():
-            after["keychain"] = ABSENT
+        elif self.plan["keychain"] == NONE:
+            after["keychain"] = self.before["keychain"]
+        elif self.keychain_verified is None:
+            # Unlocked by the session: proven only by a re-key in place this run (the tool checked the old
+            # password and set the new one).
+            after["keychain"] = IN_SYNC if self.rekeyed_in_session else UNVERIFIED_IN_SESSION
         else:
-            opens = self.keychain.verify(self.password)
-            if opens is None:
-                # Unlocked by the session: proven only by a re-key in place this run (the tool checked the old
-                # password and set the new one).
-                after["keychain"] = IN_SYNC if self.rekeyed_in_session else UNVERIFIED_IN_SESSION
-            else:
-                after["keychain"] = IN_SYNC if opens else UNKNOWN
-        self.account = account
+            after["keychain"] = IN_SYNC if self.keychain_verified else UNKNOWN
         return after

@@ -148,3 +148,15 @@ def test_lockout_budget_from_the_lowest_threshold():
     assert budget.may_try(first=True)
     assert (budget.limit, budget.allowed) == (6, 3)
     assert "locked out after 6 failed logins and 2 are on record" in budget.why
+
+
+def test_may_try_all_matches_what_which_opens_tries():
+    for count in range(1, 6):
+        budget = cand.FailureBudget(cand.FILEVAULT_FAILURES, reserve=1)
+        fits = budget.may_try_all(count)
+        values = ["c%d" % i for i in range(count - 1)]
+        log = []
+        trial = cand.which_opens(opener(values[-1] if values else "new", log), "new", cand.Candidates(values),
+                                 cand.FailureBudget(cand.FILEVAULT_FAILURES, reserve=1))
+        assert fits == (trial.state != cand.UNKNOWN), count
+    assert not cand.FailureBudget(reserve=1, resolve=lambda: (5, "why")).may_try_all(1)

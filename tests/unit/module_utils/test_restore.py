@@ -229,7 +229,9 @@ def test_named_keychain_gone_after_a_restore_is_a_warning_not_a_change(make_host
 
 # -- crashes: every keychain stays on disk and a re-run finishes ----------------------------------------------------
 def _lock_calls(host):
-    return sum(1 for record in host.audit() if record["argv"][:1] == ["lock-keychain"])
+    """lock-keychain commands, on their own or inside a `security -i` call."""
+    return sum(1 for record in host.audit() if record["tool"] == "security"
+               for command in record.get("commands", []) if command["name"] == "lock-keychain")
 
 
 def test_failure_between_the_two_renames_then_rerun(make_host):
