@@ -21,7 +21,7 @@ from .._common.module import CheckedModule
 from .._common.redact import redact
 from .._common.text import control_characters
 from .base import DirectoryError, UserNotFound, run_bounded
-from . import ad, jumpcloud
+from . import ad, http, jumpcloud
 
 CONNECTION_SPEC = dict(
     provider=dict(type="str", choices=["jumpcloud", "ad"], default="jumpcloud"),
@@ -253,8 +253,8 @@ class DirectoryModule:
             self.user_facts = ad.user_facts
             self._workers = 1  # one LDAP connection carries the whole run, one operation at a time
         else:
-            if not jumpcloud.HAS_REQUESTS:
-                self.module.fail_json(msg=missing_required_lib("requests"), exception=jumpcloud.REQUESTS_IMPORT_ERROR)
+            if not http.HAS_REQUESTS:
+                self.module.fail_json(msg=missing_required_lib("requests"), exception=http.REQUESTS_IMPORT_ERROR)
             self.directory = self.guard(lambda: jumpcloud.JumpCloudDirectory(jumpcloud.build_client(self.params)))
             self.user_facts = jumpcloud.user_facts
             self._workers = self.params["max_concurrency"]
