@@ -230,25 +230,9 @@ class JumpCloudDirectory(ReadBackWrites):
         Returns {outcome: set | already_set, changed, note?}; raises DirectoryError (outcome failed, or set when
         only the expiry failed) or UnknownOutcome.
         """
-        before = user.get("password_date")
         path = "/api/systemusers/" + user["_id"]
-
-        def put():
-            self.client.request("PUT", path, body={"password": password}, write=True)
-
-        result = {"outcome": "set", "changed": True}
-        try:
-            put()
-        except AmbiguousWrite as exc:
-            result = self._resolve_password(user, before, exc, put)
-        except DirectoryError as exc:
-            result = self._refused_password(user, before, exc)
-        if temporary:
-            self._settled_write(user, "expire", lambda record: record.get("password_expired") is True, result)
-        return result
-
-    def unlock(self, user, result=None):
-        self._settled_write(user, "unlock", lambda record: not record.get("account_locked"), result)
+        return self._set_and_settle(user, lambda: self.client.request("PUT", path, body={"password": password},
+                                                                      write=True), temporary)
 
     def set_passwords_bulk(self, changes, temporary=False, concurrency=1, fail_fast=False):
         """Passwords by V2 bulk jobs: changes [(key, user, password, unlock)] -> {key: result dict or DirectoryError}.

@@ -171,3 +171,24 @@ class ReadBackWrites:
                 else "unlocking the account", exc), exc.status)
             failure.outcome = result["outcome"]
             raise failure
+
+    def _set_and_settle(self, user, put, temporary):
+        """put() (the password write); a lost answer read back, a history refusal judged; temporary: then expire it.
+
+        Returns {outcome: set | already_set, changed, note?}; raises DirectoryError (outcome failed, or set when
+        only the expiry failed) or UnknownOutcome.
+        """
+        before = user.get("password_date")
+        result = {"outcome": "set", "changed": True}
+        try:
+            put()
+        except AmbiguousWrite as exc:
+            result = self._resolve_password(user, before, exc, put)
+        except DirectoryError as exc:
+            result = self._refused_password(user, before, exc)
+        if temporary:
+            self._settled_write(user, "expire", lambda record: record.get("password_expired") is True, result)
+        return result
+
+    def unlock(self, user, result=None):
+        self._settled_write(user, "unlock", lambda record: not record.get("account_locked"), result)
