@@ -393,3 +393,18 @@ def test_unlock_and_facts(okta):
     assert info["one"]["not_found"] == ["nobody@example.com"]
     assert [u["username"] for u in info["filtered"]["users"]] == [nina.login]
     assert okta.count(*WRITES) == 0
+
+
+def test_list_form_under_lost_answers_sets_each_user_once(okta):
+    users = [okta.user() for _unused in range(30)]
+    okta.sim.inject_fault("error", status=502, phase="after", fraction=0.25, seed=5,
+                          match=r"^POST /api/v1/users/[^/]+(/lifecycle/expire_password)?$")
+    okta.sim.inject_fault("reset", phase="before", fraction=0.1, seed=6, match=r"^POST /api/v1/users/[^/]+$")
+    resets = [{"user": u.login, "password": okta.password()} for u in users]
+    result = okta.run("directory_password", {"passwords": resets, "temporary": True, "max_concurrency": 8}, rc=0)
+    assert result["summary"] == {"total": 30, "changed": 30, "failed": 0, "unknown": 0}
+    assert sum(1 for call in okta.calls() if call["fault"]) >= 5
+    for user, entry in zip(users, resets):
+        assert okta.sim.check_password(user.login, entry["password"])
+        assert okta.sim.user_state(user.login)["status"] == "PASSWORD_EXPIRED"
+        assert [w["operation"] for w in okta.sim.writes(user.login)] == ["update", "expire_password"]
