@@ -254,19 +254,24 @@ GENERATE_PLAY = """---
 """
 
 
+def _play(tmp_path, name, play, variables):
+    work = tmp_path / name
+    (work / "tmp").mkdir(parents=True)
+    (work / "play.yml").write_text(play)
+    (work / "vars.json").write_text(json.dumps(variables))
+    (work / "inventory.yml").write_text("all:\n  hosts:\n    controller:\n      ansible_connection: local\n"
+                                        "      ansible_python_interpreter: %s\n" % json.dumps(sys.executable))
+    env = AnsiblePlaybook._env(work)  # pylint: disable=protected-access
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+    return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-vvv", "-i", str(work / "inventory.yml"),
+                           "-e", "@" + str(work / "vars.json"), str(work / "play.yml")], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+
+
 def test_generated_temporary_passwords_are_returned_to_a_no_log_task_and_never_shown(okta, tmp_path):
     users = [okta.user(), okta.user(locked=True)]
     args = dict(okta.connection, users=[u.login for u in users], generate_temporary=True, unlock=True)
-    (tmp_path / "play.yml").write_text(GENERATE_PLAY)
-    (tmp_path / "vars.json").write_text(json.dumps({"okta_args": args}))
-    (tmp_path / "inventory.yml").write_text("all:\n  hosts:\n    controller:\n      ansible_connection: local\n"
-                                            "      ansible_python_interpreter: %s\n" % json.dumps(sys.executable))
-    env = AnsiblePlaybook._env(tmp_path)  # pylint: disable=protected-access
-    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
-    (tmp_path / "tmp").mkdir()
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-vvv", "-i", str(tmp_path / "inventory.yml"),
-                           "-e", "@" + str(tmp_path / "vars.json"), str(tmp_path / "play.yml")], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+    proc = _play(tmp_path, "generate", GENERATE_PLAY, {"okta_args": args})
     assert proc.returncode == 0, proc.stdout[-3000:]
     temps = [okta.sim.temp_password(u.login) for u in users]
     assert all(temps) and not any(temp in proc.stdout for temp in temps)
@@ -408,3 +413,42 @@ def test_list_form_under_lost_answers_sets_each_user_once(okta):
         assert okta.sim.check_password(user.login, entry["password"])
         assert okta.sim.user_state(user.login)["status"] == "PASSWORD_EXPIRED"
         assert [w["operation"] for w in okta.sim.writes(user.login)] == ["update", "expire_password"]
+
+
+ROLE_PLAY = """---
+- name: Reset in Okta through the role
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Reset
+      ansible.builtin.import_role:
+        name: macfleet.credsync.directory_reset
+      vars:
+        directory_reset_provider: okta
+        directory_reset_connection: "{{ okta_connection }}"
+        directory_reset_passwords: "{{ okta_resets }}"
+        directory_reset_temporary: true
+        directory_reset_since: "{{ okta_since }}"
+"""
+
+
+def test_the_directory_reset_role_with_provider_okta(okta, tmp_path):
+    users = [okta.user(), okta.user(locked=True), okta.user()]
+    resets = [{"user": u.login, "password": okta.password()} for u in users]
+    connection = {"org_url": okta.sim.url, "api_token": okta.sim.api_token, "timeout": 10}
+    started = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+    first = _play(tmp_path, "first", ROLE_PLAY, {"okta_connection": connection, "okta_resets": resets,
+                                                 "okta_since": ""})
+    assert first.returncode == 0, first.stdout[-3000:]
+    for user, entry in zip(users, resets):
+        assert okta.sim.check_password(user.login, entry["password"])
+        assert okta.sim.user_state(user.login)["status"] == "PASSWORD_EXPIRED"
+    again = _play(tmp_path, "again", ROLE_PLAY, {"okta_connection": connection, "okta_resets": resets,
+                                                 "okta_since": started})
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert again.stdout.count("skipped: password already set since") == 3
+    assert all(okta.sim.write_count(u.login) == len(okta.sim.writes(u.login)) for u in users)
+    assert sum(1 for w in okta.sim.writes() if w["operation"] == "update" and
+               w["user_id"] in {u.id for u in users}) == 3  # nobody reset twice
+    for output in (first.stdout, again.stdout):
+        assert not [s for s in okta.secrets if s in output]
