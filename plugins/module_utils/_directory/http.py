@@ -89,7 +89,7 @@ class HttpClient:
     """All HTTP to one directory goes through request(): auth headers, retries, readable errors.
 
     Subclasses give _auth_headers(), and may give _error_text(answer) (the directory's error bodies),
-    _wait(answer) (seconds a refusal asks to wait), _token_expired(status) (drop a cached token: the call is
+    _wait(answer) (seconds a refusal asks to wait), _token_expired() (after a 401: drop a cached token, and the call is
     retried) and _observe(answer) (every answer, e.g. rate-limit headers).
     """
 
@@ -115,7 +115,7 @@ class HttpClient:
     def _wait(self, answer):
         return retry_after(answer.headers.get("Retry-After"))
 
-    def _token_expired(self, status):  # pylint: disable=unused-argument
+    def _token_expired(self):
         return False
 
     def _observe(self, answer):
@@ -185,7 +185,7 @@ class HttpClient:
                 if write and status != 429:
                     raise AmbiguousWrite(text, status)
                 raise DirectoryError(text, status, retryable=True, retry_after=self._wait(answer))
-            if status == 401 and self._token_expired(status):
+            if status == 401 and self._token_expired():
                 raise DirectoryError("%s: HTTP 401 (token expired)" % what, status, retryable=True, retry_after=0)
             if status >= 400:
                 raise DirectoryError("%s: HTTP %d: %s" % (what, status, self._error_text(answer)), status)

@@ -112,7 +112,7 @@ class JumpCloudClient(HttpClient):
     def _error_text(self, answer):
         return _error_text(answer)
 
-    def _token_expired(self, status):
+    def _token_expired(self):
         if self.api_key or not self._token:
             return False
         self._token = None  # an expired token: fetch a new one and try again

@@ -170,6 +170,8 @@ def option_problems(params):
         given = [name for name in _TOGETHER[provider] if params.get(name) is not None]
         if given and len(given) < len(_TOGETHER[provider]):
             problems.append("parameters are required together: %s" % ", ".join(_TOGETHER[provider]))
+    if provider == "jumpcloud" and params.get("api_key") and params.get("client_id"):
+        problems.append("parameters are mutually exclusive: api_key|client_id")
     if provider == "okta":
         problems += _okta_problems(params)
     if provider == "ad":
@@ -262,7 +264,6 @@ class DirectoryModule:
         """
         spec = dict(CONNECTION_SPEC)
         spec.update(argument_spec)
-        kwargs.setdefault("mutually_exclusive", []).append(("api_key", "client_id"))
         kwargs.setdefault("required_if", []).append(("provider", "ad", ("server", "bind_user", "bind_password")))
         self.module = CheckedModule(given_problems, argument_spec=spec, **kwargs)
         self.params = self.module.params

@@ -165,7 +165,7 @@ class OktaClient(HttpClient):
             self._token_expires = time.time() + max(60, lifetime - _TOKEN_RENEWAL)
             return self._token
 
-    def _token_expired(self, status):
+    def _token_expired(self):
         if self.api_token or not self._token:
             return False
         self._token = None  # revoked or expired early: fetch a new one and try again
