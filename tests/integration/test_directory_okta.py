@@ -452,3 +452,13 @@ def test_the_directory_reset_role_with_provider_okta(okta, tmp_path):
                w["user_id"] in {u.id for u in users}) == 3  # nobody reset twice
     for output in (first.stdout, again.stdout):
         assert not [s for s in okta.secrets if s in output]
+
+
+def test_without_the_policy_scope_nothing_is_written(okta):
+    pat = okta.user()
+    app = {"provider": "okta", "org_url": okta.sim.url, "client_id": okta.sim.client_id,
+           "private_key": okta.sim.private_key_pem, "private_key_id": okta.sim.key_id, "timeout": 10,
+           "scopes": ["okta.users.read", "okta.users.manage"]}
+    result = okta.run("directory_password", {"user": pat.login, "password": okta.password()}, connection=app, rc=2)
+    assert_failed(result, "okta.policies.read", "403")
+    assert okta.count(*WRITES) == 0 and okta.sim.check_password(pat.login, pat.password)

@@ -309,8 +309,15 @@ class OktaDirectory(ReadBackWrites):
         """The org's ACTIVE password policies by priority, read once."""
         with self._policy_lock:
             if self._policies is None:
-                policies = [p for p in self.client.pages("/api/v1/policies", {"type": "PASSWORD"})
-                            if isinstance(p, dict) and p.get("status", "ACTIVE") == "ACTIVE"]
+                try:
+                    policies = [p for p in self.client.pages("/api/v1/policies", {"type": "PASSWORD"})
+                                if isinstance(p, dict) and p.get("status", "ACTIVE") == "ACTIVE"]
+                except DirectoryError as exc:
+                    if exc.status != 403:
+                        raise
+                    raise DirectoryError("%s; the password policy is checked before any password is sent, so the "
+                                         "token or service app must be allowed to read it (scope okta.policies.read, "
+                                         "and an admin role that may read policies)" % exc, exc.status)
                 self._policies = sorted(policies, key=lambda p: p.get("priority") or 0)
             return self._policies
 
