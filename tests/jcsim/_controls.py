@@ -1,12 +1,10 @@
-"""jcsim's test controls: the shared ones (simhttp: Trigger, Fault, the call log) and JumpCloud's rate
-limit (429 with an optional Retry-After)."""
+"""jcsim's own test control: JumpCloud's rate limit (429 with an optional Retry-After). The shared ones
+(Trigger, Fault, the call log) are simhttp's."""
 
 import collections
 import email.utils
 import math
 import time
-
-from simhttp import FAULT_PHASES, Controls, Fault, Trigger  # noqa: F401  (jcsim's names since the start)
 
 
 class RateLimit:

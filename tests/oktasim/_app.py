@@ -241,7 +241,9 @@ class App(HttpApp):
                              headers=limit_headers).reply()
         try:
             fault = self.controls.pick_fault(method, path)
-            serve = lambda: self._serve(route, params, split.query, headers, body)  # noqa: E731
+            def serve():
+                return self._serve(route, params, split.query, headers, body)
+
             if fault is None:
                 reply = serve()
             else:
@@ -403,8 +405,8 @@ class App(HttpApp):
         links = ['<%s>; rel="self"' % self._page_url(dict(keep, **(
             {"after": query["after"]} if "after" in query else {})))]
         if more:
-            links.append('<%s>; rel="next"' % self._page_url(dict(keep, after=_cursor(page[-1]["id"]),
-                                                                   limit=str(limit))))
+            following = dict(keep, after=_cursor(page[-1]["id"]), limit=str(limit))
+            links.append('<%s>; rel="next"' % self._page_url(following))
         if query.get("fields"):
             page = [_project(record, query["fields"]) for record in page]
         return json_reply(200, page, {"Link": ", ".join(links)})

@@ -119,4 +119,3 @@ class Tokens:
             raise OAuthError(401, "invalid_client", "The client_assertion token's jti has already been used.")
         self.used_jti.add(jti)
         return app
-

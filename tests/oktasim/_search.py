@@ -34,6 +34,14 @@ def _tokens(text):
     return tokens
 
 
+def _either(left, right):
+    return lambda user: left(user) or right(user)
+
+
+def _both(left, right):
+    return lambda user: left(user) and right(user)
+
+
 def parse(text, mode="search"):
     """A predicate on a user's JSON; ValueError for an expression the mode does not take."""
     tokens = _tokens(text)
@@ -49,18 +57,16 @@ def parse(text, mode="search"):
 
     def expression():
         left = term()
-        while peek() == ("word", "or") or (peek()[0] == "word" and peek()[1].lower() == "or"):
+        while peek()[0] == "word" and peek()[1].lower() == "or":
             take()
-            right = term()
-            left = (lambda a, b: lambda user: a(user) or b(user))(left, right)
+            left = _either(left, term())
         return left
 
     def term():
         left = factor()
         while peek()[0] == "word" and peek()[1].lower() == "and":
             take()
-            right = factor()
-            left = (lambda a, b: lambda user: a(user) and b(user))(left, right)
+            left = _both(left, factor())
         return left
 
     def factor():

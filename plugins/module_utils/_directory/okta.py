@@ -205,8 +205,7 @@ class OktaClient(HttpClient):
             items, headers = self.request("GET", url, params=query, with_headers=True)
             if not isinstance(items, list):
                 raise DirectoryError("GET %s: the answer is not a list" % urlsplit(url).path)
-            for item in items:
-                yield item
+            yield from items
             url, query = self._next_link(headers.get("Link")), None
 
     def _next_link(self, header):

@@ -30,7 +30,6 @@ def _age_seconds(stamp):
     return (datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds()
 
 
-
 class ReadBackWrites:
     """The outcome of a password set, an expiry or an unlock whose answer was lost, from the user read back.
 
