@@ -241,6 +241,7 @@ class App(HttpApp):
                              headers=limit_headers).reply()
         try:
             fault = self.controls.pick_fault(method, path)
+
             def serve():
                 return self._serve(route, params, split.query, headers, body)
 
