@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import email.utils
+import datetime
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -62,25 +62,23 @@ class PolicyViolation(DirectoryError):
         self.rules = rules
 
 
+def timestamp_age(stamp, now=None):
+    """Seconds from a JumpCloud timestamp (2024-05-01T10:00:00.000Z) to `now` (an aware datetime, default the
+    present); None when absent or unreadable."""
+    if not stamp or not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return ((now or datetime.datetime.now(datetime.timezone.utc)) - moment).total_seconds()
+
+
 def backoff_delay(attempt, base=0.5, cap=30.0, rng=random):
     """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
     return rng.uniform(0, min(cap, base * (2 ** attempt)))
-
-
-def rate_limit_wait(reset, date, cap=120.0, rng=random):
-    """Seconds to wait for a rate limit's reset (X-Rate-Limit-Reset, UTC epoch seconds), or None when unreadable.
-
-    Measured against the answer's Date (the server's clock, not ours) plus one second, as Okta's SDK does, then
-    spread by up to a second of jitter, so that workers refused together do not all come back at once.
-    """
-    try:
-        moment = email.utils.parsedate_to_datetime(date).timestamp() if date else None
-        reset = float(reset)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None:
-        return None
-    return max(0.0, min(cap, reset - moment + 1)) + rng.uniform(0, 1.0)
 
 
 def with_retries(call, retries=3, deadline=None, base=0.5, cap=30.0, sleep=time.sleep, clock=time.monotonic):

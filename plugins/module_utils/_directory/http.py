@@ -15,6 +15,7 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 import email.utils
 import json
+import random
 import time
 import traceback
 from urllib.parse import urlsplit
@@ -47,6 +48,22 @@ def retry_after(value):
     except ValueError:
         parsed = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, min(parsed.timestamp() - time.time(), MAX_WAIT)) if parsed else None
+
+
+def rate_limit_wait(reset, date, cap=MAX_WAIT, rng=random):
+    """Seconds to wait for a rate limit's reset (X-Rate-Limit-Reset, UTC epoch seconds), or None when unreadable.
+
+    Measured against the answer's Date (the server's clock, not ours) plus one second, as Okta's SDK does, then
+    spread by up to a second of jitter, so that workers refused together do not all come back at once.
+    """
+    try:
+        moment = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+        reset = float(reset)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, min(cap, reset - moment + 1)) + rng.uniform(0, 1.0)
 
 
 class Answer:
@@ -104,6 +121,7 @@ class HttpClient:
         # Given with each request: a session's own `verify` loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
         self.verify = (ca_path or True) if validate_certs else False
         self.session.headers.update({"Accept": "application/json"})
+        self.calls = 0  # API calls made through request(), retries included
 
     # -- hooks ----------------------------------------------------------------------------
     def _auth_headers(self):
@@ -175,6 +193,7 @@ class HttpClient:
         what = "%s %s" % (method, urlsplit(url).path if absolute else path)
 
         def once():
+            self.calls += 1
             kwargs = {"params": params, "headers": self._auth_headers()}
             if body is not None:
                 kwargs["json"] = body

@@ -109,6 +109,33 @@ class JumpCloudClient(HttpClient):
             self._token_expires = time.time() + max(60, lifetime) - 60
             return self._token
 
+    # -- paging ---------------------------------------------------------------------------
+    def iter_listing(self, path, params=None, page=PAGE):
+        """Every record of a V1 list (`{"results": [...], "totalCount": N}`), `page` at a time by skip, each
+        page with request()'s retries. Sorted by _id unless params say otherwise: JumpCloud advises a sort
+        whenever skip pages, so that no record is seen twice or missed."""
+        params = dict(params or {})
+        params.setdefault("sort", "_id")
+        skip = 0
+        while True:
+            answer = self.request("GET", path, params=dict(params, limit=page, skip=skip)) or {}
+            results = answer.get("results") or []
+            yield from results
+            skip += len(results)
+            if len(results) < page or skip >= int(answer.get("totalCount", skip)):
+                return
+
+    def iter_graph(self, path, params=None, page=PAGE):
+        """Every object of a V2 list (a JSON array, such as a graph traversal), `page` at a time by skip, each
+        page with request()'s retries; a short page is the last."""
+        skip = 0
+        while True:
+            results = self.request("GET", path, params=dict(params or {}, limit=page, skip=skip)) or []
+            yield from results
+            skip += len(results)
+            if len(results) < page:
+                return
+
     def _error_text(self, answer):
         return _error_text(answer)
 
@@ -134,17 +161,10 @@ class JumpCloudDirectory(ReadBackWrites):
 
     def iter_users(self, filters=None):
         """Every user, paged by 100 and sorted by _id as JumpCloud advises for skip paging."""
-        skip = 0
-        while True:
-            params = {"limit": PAGE, "skip": skip, "sort": "_id", "fields": self._fields()}
-            if filters:
-                params["filter"] = filters
-            page = self.client.request("GET", "/api/systemusers", params=params) or {}
-            results = page.get("results", [])
-            yield from results
-            skip += len(results)
-            if len(results) < PAGE or skip >= int(page.get("totalCount", skip)):
-                return
+        params = {"fields": self._fields()}
+        if filters:
+            params["filter"] = filters
+        return self.client.iter_listing("/api/systemusers", params)
 
     def find_user(self, identifier):
         """One user by id, username or email; unknown or ambiguous is an error."""

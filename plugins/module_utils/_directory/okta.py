@@ -24,8 +24,8 @@ import traceback
 import uuid
 from urllib.parse import quote, urlsplit
 
-from .base import AmbiguousWrite, DirectoryError, PolicyViolation, UnknownOutcome, UserNotFound, rate_limit_wait
-from .http import RETRY_STATUSES, HttpClient, retry_after
+from .base import AmbiguousWrite, DirectoryError, PolicyViolation, UnknownOutcome, UserNotFound
+from .http import RETRY_STATUSES, HttpClient, rate_limit_wait, retry_after
 from .policy import okta_policy_violations
 from .readback import ReadBackWrites
 

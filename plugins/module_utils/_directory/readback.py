@@ -11,23 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import datetime
 import time
 
-from .base import UNKNOWN_ADVICE, AmbiguousWrite, DirectoryError, UnknownOutcome
-
-
-def _age_seconds(stamp):
-    """Seconds since a JumpCloud timestamp (2024-05-01T10:00:00.000Z); None when absent or unreadable."""
-    if not stamp or not isinstance(stamp, str):
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return (datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds()
+from .base import UNKNOWN_ADVICE, AmbiguousWrite, DirectoryError, UnknownOutcome, timestamp_age
 
 
 class ReadBackWrites:
@@ -127,7 +113,7 @@ class ReadBackWrites:
         if stamp and stamp != before:
             return {"outcome": "set", "changed": True, "note": "%s; read back: the password was set at %s, during "
                     "this run (an earlier answer was lost)" % (exc, stamp)}
-        age = _age_seconds(stamp)
+        age = timestamp_age(stamp)
         if age is not None and -300 <= age <= self.already_set_within:
             return {"outcome": "already_set", "changed": False, "note": (
                 "the directory refused the password as one of the user's recent ones, and the password was set %d "

@@ -19,7 +19,7 @@ if not in_collection_tree():
     pytest.skip("needs the collection at ansible_collections/macfleet/credsync (run scripts/test.sh)", allow_module_level=True)
 
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory import base, okta  # noqa: E402
-from ansible_collections.macfleet.credsync.plugins.module_utils._directory.http import Answer  # noqa: E402
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.http import Answer, rate_limit_wait  # noqa: E402
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.policy import (  # noqa: E402
     okta_policy_violations)
 
@@ -75,12 +75,12 @@ def test_exclude_attributes_repeats_and_common_passwords():
 def test_rate_limit_wait_is_measured_by_the_servers_date_plus_one_and_jitter():
     date = email.utils.formatdate(1_800_000_000, usegmt=True)
     rng = random.Random(1)
-    wait = base.rate_limit_wait("1800000005", date, rng=rng)
+    wait = rate_limit_wait("1800000005", date, rng=rng)
     assert 6.0 <= wait <= 7.0
-    assert base.rate_limit_wait("1800000000", date, rng=random.Random(2)) <= 2.0
-    assert base.rate_limit_wait("1800009999", date, cap=30, rng=random.Random(3)) <= 31
-    assert base.rate_limit_wait(None, date) is None and base.rate_limit_wait("x", date) is None
-    assert base.rate_limit_wait("1800000005", None) is None
+    assert rate_limit_wait("1800000000", date, rng=random.Random(2)) <= 2.0
+    assert rate_limit_wait("1800009999", date, cap=30, rng=random.Random(3)) <= 31
+    assert rate_limit_wait(None, date) is None and rate_limit_wait("x", date) is None
+    assert rate_limit_wait("1800000005", None) is None
 
 
 def test_a_429_waits_for_the_reset_then_succeeds():
