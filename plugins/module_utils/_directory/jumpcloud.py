@@ -18,6 +18,8 @@ import threading
 import time
 
 from .base import AmbiguousWrite, DirectoryError, PolicyViolation, UserNotFound, run_bounded
+# Whether requests is there, as callers read it here (the transport itself is http.py's).
+from .http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR  # noqa: F401  pylint: disable=unused-import
 from .http import RETRY_STATUSES, HttpClient
 from .policy import jumpcloud_policy_violations
 from .readback import ReadBackWrites
