@@ -225,7 +225,7 @@ class App(HttpApp):
             if method != "POST":
                 return OktaError(405, "E0000022", "The endpoint does not support the provided HTTP method",
                                  headers={"Allow": "POST"}).reply()
-            return self._token(headers, body)
+            return self._faulty(method, path, call, lambda: self._token(headers, body))
         route, params, allowed = self._match(method, path)
         if route is None:
             if allowed:
@@ -240,22 +240,20 @@ class App(HttpApp):
             return OktaError(429, "E0000047", "API call exceeded rate limit due to too many requests.",
                              headers=limit_headers).reply()
         try:
-            fault = self.controls.pick_fault(method, path)
-
-            def serve():
-                return self._serve(route, params, split.query, headers, body)
-
-            if fault is None:
-                reply = serve()
-            else:
-                call["fault"] = fault.kind
-                reply = apply_fault(fault, serve, lambda status: OktaError(
-                    status, "E0000009", "Internal Server Error" if status == 500 else "Service unavailable").reply(),
-                    JSON_TYPE)
+            reply = self._faulty(method, path, call, lambda: self._serve(route, params, split.query, headers, body))
         finally:
             self.limits.done()
         reply.headers.update(limit_headers)
         return reply
+
+    def _faulty(self, method, path, call, serve):
+        """serve() -> Reply, or the fault a rule picks for this call around it."""
+        fault = self.controls.pick_fault(method, path)
+        if fault is None:
+            return serve()
+        call["fault"] = fault.kind
+        return apply_fault(fault, serve, lambda status: OktaError(
+            status, "E0000009", "Internal Server Error" if status == 500 else "Service unavailable").reply(), JSON_TYPE)
 
     def _match(self, method, path):
         allowed = []

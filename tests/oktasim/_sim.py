@@ -288,6 +288,7 @@ class OktaSim:
     def stats(self):
         return {"token_requests": self.tokens.requests, "tokens_issued": self.tokens.issued,
                 "route_counts": self.route_counts(), "rate_limited": self.app.limits.limited,
+                "fault_hits": [{"kind": fault.kind, "hits": fault.hits} for fault in self.controls.faults],
                 "internal_errors": len(self.internal_errors)}
 
     def control(self, name, kwargs):
