@@ -15,11 +15,12 @@ options:
   provider:
     description:
       - The directory. V(jumpcloud) is JumpCloud's directory API; V(ad) is Active Directory over LDAP (LDAPS or
-        StartTLS) with a service account.
-      - Options of the other provider are refused, except O(api_key) and O(client_secret), which may come from the
-        environment.
+        StartTLS) with a service account; V(okta) is Okta's management API (an SSWS API token or an OAuth 2.0
+        service app).
+      - Options of another provider are refused, except O(api_key), O(client_secret) and O(api_token), which may
+        come from the environment.
     type: str
-    choices: [jumpcloud, ad]
+    choices: [jumpcloud, ad, okta]
     default: jumpcloud
   api_key:
     description:
@@ -30,7 +31,11 @@ options:
         for O(client_id), O(client_secret) and O(org_id).
     type: str
   client_id:
-    description: Client id of a JumpCloud service account (OAuth2 client credentials); the token is fetched once per run.
+    description:
+      - Client id of a JumpCloud service account (OAuth2 client credentials); the token is fetched once per run.
+      - With O(provider=okta), the client id of an OAuth 2.0 service app (API Services) whose public key Okta holds;
+        it signs in with O(private_key) (private_key_jwt) and is granted O(scopes). Mutually exclusive with
+        O(api_token).
     type: str
   client_secret:
     description: Client secret of the service account. If not set, the environment variable C(JUMPCLOUD_CLIENT_SECRET) is used.
@@ -55,6 +60,40 @@ options:
   oauth_token_url:
     description: OAuth2 token endpoint for O(client_id); defaults to JumpCloud's.
     type: str
+  org_url:
+    description:
+      - With O(provider=okta), the org's URL, such as V(https://example.okta.com) or a custom domain; required. The
+        API is under C(/api/v1/), the token endpoint is C(/oauth2/v1/token).
+      - An C(https://) (or, for a lab, C(http://)) URL with a host and no path; anything else is refused before
+        anything is sent, and C(http://) with O(validate_certs=true) puts a warning in the result.
+    type: str
+  api_token:
+    description:
+      - With O(provider=okta), an API token, sent as C(Authorization) C(SSWS) token. If not set, the environment
+        variable C(OKTA_CLIENT_TOKEN) is used (the name Okta's SDKs read). The token acts with its admin's rights.
+      - Mutually exclusive with O(client_id) and O(private_key). A line break or a character outside latin-1 is
+        refused, naming the option and never the value.
+    type: str
+  private_key:
+    description:
+      - With O(provider=okta), the service app's private key - an unencrypted RSA key in PEM, or an RSA JWK (JSON)
+        with its private parts, as the Admin Console generates it. It signs a short-lived RS256 client assertion
+        (C(iss) and C(sub) the client id, C(aud) the token endpoint) for each access token; the key never leaves
+        the controller.
+      - A key that cannot be read is refused before anything is sent, without a word of it.
+    type: str
+  private_key_id:
+    description:
+      - With O(provider=okta), the key's id (C(kid)) as Okta lists it for the app; taken from a JWK's C(kid) when
+        not set.
+    type: str
+  scopes:
+    description:
+      - With O(provider=okta) and a service app, the scopes asked for; each must be granted to the app.
+      - Defaults to C(okta.users.read), C(okta.users.manage) and C(okta.policies.read) - reading users, every
+        password and lifecycle call, reading the password policies.
+    type: list
+    elements: str
   server:
     description:
       - With O(provider=ad), the domain controller's DNS name (for example V(dc1.example.com)). Required with
@@ -115,6 +154,9 @@ options:
     description:
       - Retries of a read answered 429, 500, 502, 503 or 504, or not answered in time, with exponential backoff
         and jitter; a C(Retry-After) header is honoured. V(0) or more.
+      - With O(provider=okta), a 429 waits until its C(X-Rate-Limit-Reset), measured against the answer's C(Date)
+        (plus a second, plus jitter), and an answer whose C(X-Rate-Limit-Remaining) is V(0) holds every worker until
+        that reset.
       - A write is retried as is only when it cannot have been made (429, a connection never made). A write whose
         answer is lost - a 5xx, a reset connection, no answer in time, a spoiled answer - is never sent again
         blindly; the user is read back (JumpCloud's C(password_date), AD's C(pwdLastSet), compared with what was
@@ -132,15 +174,18 @@ options:
     type: int
     default: 8
 notes:
-  - Runs on the controller (C(delegate_to=localhost)) and needs the Python library C(requests) (JumpCloud) or
-    C(ldap3) (Active Directory).
-  - Secrets (API key, client secret, bind password, passwords) are never logged, returned or shown in errors.
+  - Runs on the controller (C(delegate_to=localhost)) and needs the Python library C(requests) (JumpCloud, Okta),
+    C(cryptography) (an Okta service app) or C(ldap3) (Active Directory).
+  - Secrets (API key, client secret, API token, private key, bind password, passwords) are never logged, returned or
+    shown in errors.
+  - With O(provider=okta), lists are paged by the C(Link) header's C(next) cursor (followed only to the org URL).
   - Every option is checked before the directory is first contacted; a bad one fails the run naming the option and
     the rule, with nothing sent.
   - With O(provider=ad), Python 3.13 verifies certificates strictly; a certificate without an Authority Key Identifier,
     such as the one Samba makes for itself, is refused.
 requirements:
-  - requests (provider jumpcloud)
+  - requests (provider jumpcloud, okta)
+  - cryptography (provider okta with a service app)
   - ldap3 >= 2.9 (provider ad)
 """
 

@@ -14,8 +14,18 @@ short_description: Set users' directory passwords (optionally temporary), checke
 version_added: 0.1.0
 description:
   - Sets the password of one user (O(user)) or many (O(users)) in the directory - JumpCloud
-    (C(PUT /api/systemusers/{id})), where changing a password ends the user's active sessions, or Active Directory
-    (O(provider=ad); C(unicodePwd) replaced over LDAPS or StartTLS, as an administrator's reset).
+    (C(PUT /api/systemusers/{id})), where changing a password ends the user's active sessions, Active Directory
+    (O(provider=ad); C(unicodePwd) replaced over LDAPS or StartTLS, as an administrator's reset), or Okta
+    (O(provider=okta); C(POST /api/v1/users/{id}?strict=true), an administrator's set held to the policy's history
+    and minimum age).
+  - With O(provider=okta) the password policy that applies to the user is read first (C(GET /api/v1/policies?type=PASSWORD),
+    the first by priority for the user's credentials provider whose groups include one of the user's; the user's
+    groups are read only when a policy is scoped narrower than Everyone) and its complexity is checked - length,
+    lowercase, uppercase, number, symbol, no part of the username, not the first or last name when
+    C(excludeAttributes) says so, the common-password dictionary, consecutive characters; each broken rule is named
+    with the policy. History (C(historyCount)) cannot be seen by a client; Okta refuses a recent password, and the
+    refusal is judged as with JumpCloud (O(already_set_within)). A user whose credentials another directory
+    masters (Active Directory, LDAP) is refused before anything is sent.
   - The organisation's password policy is read once and every password is checked before anything is sent;
     a violation fails that user, naming every broken rule, and nothing is sent for them. Rules a client cannot
     see (password history, minimum age) are the directory's to refuse; its answer is reported as is.
@@ -24,7 +34,10 @@ description:
     AD defines it (three kinds of characters, not the account name, not a part of the display name). Password history
     is the domain controller's to enforce, and an administrator's reset is not held to it.
   - O(temporary=true) then expires the password, so the user must change it at next login (with O(provider=ad),
-    C(pwdLastSet=0) in the same change as the password).
+    C(pwdLastSet=0) in the same change as the password; with O(provider=okta),
+    C(POST .../lifecycle/expire_password), which keeps the password just set).
+  - With O(provider=okta), O(generate_temporary=true) has Okta make the temporary password instead
+    (C(POST .../lifecycle/expire_password_with_temp_password)); see that option.
   - The list form resolves all users with one paged listing, uses one HTTP session and works on
     O(max_concurrency) users at once; each user gets a result, and one failing user does not stop the others
     (unless O(fail_fast=true)). With O(provider=ad) it binds once and works over that one LDAP connection, looking
@@ -55,6 +68,7 @@ options:
     description:
       - One user, by username, email or id. Mutually exclusive with O(users).
       - With O(provider=ad), by sAMAccountName, userPrincipalName, mail, objectGUID or distinguished name.
+      - With O(provider=okta), by id, login, or a login's short name (the part before the C(@)) that names one user.
     type: str
   users:
     description:
@@ -97,11 +111,30 @@ options:
     type: int
     default: 60
   temporary:
-    description: Expire the new password, so the user must choose their own at next login.
+    description:
+      - Expire the new password, so the user must choose their own at next login.
+      - With O(provider=okta), only users who can sign in (C(ACTIVE), C(PASSWORD_EXPIRED), C(RECOVERY); a
+        C(LOCKED_OUT) one with O(unlock=true)) can have their password expired; others are refused before anything
+        is written.
+    type: bool
+    default: false
+  generate_temporary:
+    description:
+      - With O(provider=okta) only. Okta makes a temporary password for each user and expires it
+        (C(expire_password_with_temp_password)); O(password) and O(passwords) are not given.
+      - The temporary password is a secret like any other, and it is returned in RV(temporary_password) (list form
+        in each entry of RV(results)) so that it can be handed to the user or synced to the Mac. So the task must
+        run with C(no_log=true) (then no output, log or diff shows it); without it the run is refused before
+        anything is written.
+      - An answer lost on the way may hide a temporary password set and never received; the call is then sent
+        again, and the new temporary password replaces the lost one (at most O(retries) more times).
     type: bool
     default: false
   unlock:
-    description: Also unlock users whose account is locked (with O(provider=ad), C(lockoutTime=0) after the reset).
+    description:
+      - Also unlock users whose account is locked (with O(provider=ad), C(lockoutTime=0) after the reset).
+      - With O(provider=okta), C(POST .../lifecycle/unlock) before the reset, as Okta cannot expire the password of
+        a C(LOCKED_OUT) user.
     type: bool
     default: false
   bulk:
@@ -180,6 +213,32 @@ EXAMPLES = r"""
     unlock: true
   delegate_to: localhost
 
+- name: Okta - a password for alice, checked against her password policy first, then expired (OAuth service app)
+  macfleet.credsync.directory_password:
+    provider: okta
+    org_url: https://example.okta.com
+    client_id: 0oa1example2clientid3
+    private_key: "{{ okta_service_app_key }}"   # PEM or JWK, from a vault
+    private_key_id: "{{ okta_service_app_kid }}"
+    user: alice@example.com           # id, login, or login short name
+    password: "{{ temporary_password }}"
+    temporary: true                   # expire_password: she must change it at next sign-in
+    unlock: true
+  delegate_to: localhost
+
+- name: Okta - temporary passwords Okta makes, for many users (returned, so the task has no_log)
+  macfleet.credsync.directory_password:
+    provider: okta
+    org_url: https://example.okta.com
+    api_token: "{{ okta_api_token }}"
+    users: "{{ locked_out_logins }}"
+    generate_temporary: true
+    unlock: true
+    max_concurrency: 8
+  delegate_to: localhost
+  no_log: true
+  register: okta_temporary
+
 - name: Active Directory - many users over one StartTLS connection, looked up under one OU
   macfleet.credsync.directory_password:
     provider: ad
@@ -199,7 +258,8 @@ id:
   type: str
   sample: 5f1b2c3d4e5f60718293a4b5
 username:
-  description: The user's username (single-user form); with O(provider=ad) its sAMAccountName.
+  description: The user's username (single-user form); with O(provider=ad) its sAMAccountName, with O(provider=okta)
+    its login.
   returned: success, with O(user)
   type: str
   sample: alice
@@ -224,6 +284,13 @@ outcome:
   returned: always, with O(user)
   type: str
   sample: set
+temporary_password:
+  description:
+    - The temporary password Okta made (O(generate_temporary=true); single-user form, and in each entry of
+      RV(results)). Returned only to a task run with C(no_log=true).
+  returned: success, with O(generate_temporary=true)
+  type: str
+  sample: "********"
 note:
   description: How a lost answer was resolved, or why the password counts as already set (single-user form; also in
     each entry of RV(results)).
@@ -258,7 +325,14 @@ def password_problems(dm):
     """
     params = dm.params
     problems = []
-    if params["passwords"] is not None:
+    if params["generate_temporary"]:
+        if params["password"] is not None or params["passwords"] is not None:
+            problems.append("generate_temporary makes the passwords: password and passwords must not be given")
+        if not dm.module.no_log:
+            problems.append("generate_temporary returns the temporary passwords Okta makes (temporary_password): "
+                            "run the task with no_log: true, so that no output or log shows them")
+        identifiers = dm.identifiers()
+    elif params["passwords"] is not None:
         if not params["passwords"]:
             problems.append("passwords is an empty list")
         for index, entry in enumerate(params["passwords"]):
@@ -271,10 +345,14 @@ def password_problems(dm):
                 problems.append("passwords[%d].user is empty" % index)
         identifiers = [entry["user"] for entry in params["passwords"]]
     else:
-        try:
-            check_password(params["password"], "password")
-        except PasswordError as exc:
-            problems.append(str(exc))
+        if params["password"] is None:
+            problems.append("password is required with user and users (or give generate_temporary with provider "
+                            "okta)")
+        else:
+            try:
+                check_password(params["password"], "password")
+            except PasswordError as exc:
+                problems.append(str(exc))
         identifiers = dm.identifiers()
     # duplicate_problems' first stage, on the identifiers as typed (no lookup needed); for_each_user runs the
     # second, on the users they resolve to.
@@ -291,15 +369,16 @@ def main():
             user=dict(type="str", required=True), password=dict(type="raw", required=True, no_log=True))),
         password=dict(type="raw", no_log=True),
         temporary=dict(type="bool", default=False),
+        generate_temporary=dict(type="bool", default=False),
         unlock=dict(type="bool", default=False),
         bulk=dict(type="bool", default=False),
         already_set_within=dict(type="int", default=60),
     )
-    dm = DirectoryModule(spec, secret_options=("password",), provider_options={"jumpcloud": ("bulk",)},
+    dm = DirectoryModule(spec, secret_options=("password",),
+                         provider_options={"jumpcloud": ("bulk",), "okta": ("generate_temporary",)},
                          supports_check_mode=True, validated_problems=password_problems,
                          mutually_exclusive=[("user", "users", "passwords"), ("password", "passwords")],
-                         required_one_of=[("user", "users", "passwords")],
-                         required_by={"user": "password", "users": "password"})
+                         required_one_of=[("user", "users", "passwords")])
     params = dm.params
     if params["bulk"] and params["user"] is not None:
         dm.fail("bulk: only for the list form (users or passwords)")
@@ -311,14 +390,31 @@ def main():
         wanted = dict.fromkeys(dm.identifiers(), params["password"])
     directory = dm.directory
     directory.already_set_within = params["already_set_within"] * 60
+    generate = params["generate_temporary"]
+    temporary = params["temporary"] or generate
+    # Okta cannot expire a locked-out user's password, so there the account is unlocked before the reset.
+    unlock_first = getattr(directory, "unlock_before_set", False)
+
+    def check(identifier, user):
+        if not generate:
+            directory.check_password(user, wanted[identifier])
+        if hasattr(directory, "check_reset"):
+            directory.check_reset(user, temporary, params["unlock"])
 
     def reset(identifier, user):
         unlocked = bool(params["unlock"] and user.get("account_locked"))
-        outcome = dict(changed=True, expired=params["temporary"], unlocked=unlocked, outcome="set")
-        if not dm.module.check_mode:
-            outcome.update(directory.set_password(user, wanted[identifier], temporary=params["temporary"]))
-            if unlocked:
-                directory.unlock(user, result=outcome)
+        outcome = dict(changed=True, expired=temporary, unlocked=unlocked, outcome="set")
+        if dm.module.check_mode:
+            return outcome
+        if unlocked and unlock_first:
+            directory.unlock(user)
+        if generate:
+            outcome.update(directory.set_temporary_password(user))
+            dm.add_secret(outcome["temporary_password"])
+        else:
+            outcome.update(directory.set_password(user, wanted[identifier], temporary=temporary))
+        if unlocked and not unlock_first:
+            directory.unlock(user, result=outcome)
         return outcome
 
     def reset_in_bulk(pairs):
@@ -336,8 +432,7 @@ def main():
                                         **(answer or {}))
         return done
 
-    dm.exit_with(dm.for_each_user(reset, list(wanted), batch=reset_in_bulk if params["bulk"] else None,
-                                  check=lambda identifier, user: directory.check_password(user, wanted[identifier])))
+    dm.exit_with(dm.for_each_user(reset, list(wanted), batch=reset_in_bulk if params["bulk"] else None, check=check))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,11 @@ module: directory_unlock
 short_description: Unlock directory accounts locked after failed logins, without a password reset
 version_added: 0.1.0
 description:
-  - Unlocks one user (O(user)) or many (O(users)) in the directory - JumpCloud (C(POST /api/systemusers/{id}/unlock))
-    or Active Directory (O(provider=ad); C(lockoutTime=0), which also clears the count of bad passwords).
+  - Unlocks one user (O(user)) or many (O(users)) in the directory - JumpCloud (C(POST /api/systemusers/{id}/unlock)),
+    Active Directory (O(provider=ad); C(lockoutTime=0), which also clears the count of bad passwords) or Okta
+    (O(provider=okta); C(POST /api/v1/users/{id}/lifecycle/unlock) for a C(LOCKED_OUT) user, who becomes C(ACTIVE)).
+  - With O(provider=okta), only Okta-sourced users can be unlocked; one whose credentials Active Directory masters is
+    refused (unlock it with O(provider=ad)).
   - With O(provider=ad), an account counts as locked by C(msDS-User-Account-Control-Computed), so a lockout that has
     run its time is not touched.
   - Only a locked account is touched (C(changed=true)); an unlocked one reports C(changed=false).
@@ -33,6 +36,7 @@ options:
     description:
       - One user, by username, email or id. Mutually exclusive with O(users).
       - With O(provider=ad), by sAMAccountName, userPrincipalName, mail, objectGUID or distinguished name.
+      - With O(provider=okta), by id, login, or a login's short name that names one user.
     type: str
   users:
     description: Many users, by username, email or id (one listing, one HTTP session; with O(provider=ad) as for O(user),
@@ -60,6 +64,14 @@ EXAMPLES = r"""
 - name: Unlock everyone the helpdesk listed
   macfleet.credsync.directory_unlock:
     users: "{{ helpdesk_unlock_list }}"
+  delegate_to: localhost
+
+- name: Okta - unlock everyone locked out, 8 at a time
+  macfleet.credsync.directory_unlock:
+    provider: okta
+    org_url: https://example.okta.com
+    api_token: "{{ okta_api_token }}"
+    users: "{{ okta_locked.users | map(attribute='id') | list }}"
   delegate_to: localhost
 
 - name: Active Directory - unlock bob (by userPrincipalName); nothing is written if he is not locked

@@ -13,8 +13,11 @@ module: directory_user_info
 short_description: Lock, expiry, state and MFA facts of directory users
 version_added: 0.1.0
 description:
-  - Reads users from the directory - JumpCloud or Active Directory (O(provider=ad)) - by O(user), O(users) or a
-    O(filter), and returns their lock, password expiry, state and MFA facts. Read only.
+  - Reads users from the directory - JumpCloud, Active Directory (O(provider=ad)) or Okta (O(provider=okta)) - by
+    O(user), O(users) or a O(filter), and returns their lock, password expiry, state and MFA facts. Read only.
+  - With O(provider=okta), the facts are Okta's C(status), C(lastLogin) and C(passwordChanged), and whether the user
+    is locked out (C(LOCKED_OUT)) or must change the password (C(PASSWORD_EXPIRED)). Okta marks a password expired
+    by its age only at the next sign-in, so a status is as fresh as the user's last sign-in or lifecycle event.
   - With O(provider=ad), C(badPwdCount) and C(lockoutTime) are kept by each domain controller apart, so the lock facts
     are those of O(server).
 extends_documentation_fragment:
@@ -27,6 +30,7 @@ options:
     description:
       - One user, by username, email or id.
       - With O(provider=ad), by sAMAccountName, userPrincipalName, mail, objectGUID or distinguished name.
+      - With O(provider=okta), by id, login, or a login's short name that names one user.
     type: str
   users:
     description: Many users, by username, email or id (with O(provider=ad) as for O(user)).
@@ -38,6 +42,8 @@ options:
         for example V(account_locked:$eq:true).
       - With O(provider=ad), LDAP filters, all of which must match, over the user accounts under O(base_dn); for example
         V((pwdLastSet=0)) (must change the password) or V((lockoutTime>=1)) (locked now or before).
+      - With O(provider=okta), Okta C(search) expressions, all of which must match, for example
+        V(status eq "LOCKED_OUT") or V(profile.department eq "Sales"); paged by the C(Link) header.
     type: list
     elements: str
 attributes:
@@ -71,6 +77,16 @@ EXAMPLES = r"""
     users: "{{ locked.users | map(attribute='id') | list }}"
   delegate_to: localhost
 
+- name: Okta - every locked-out user
+  macfleet.credsync.directory_user_info:
+    provider: okta
+    org_url: https://example.okta.com
+    api_token: "{{ okta_api_token }}"
+    filter:
+      - status eq "LOCKED_OUT"
+  delegate_to: localhost
+  register: okta_locked
+
 - name: Active Directory - every account of the Staff OU that must change its password at next logon
   macfleet.credsync.directory_user_info:
     provider: ad
@@ -103,6 +119,24 @@ users:
       type: str
     state:
       description: STAGED, ACTIVATED or SUSPENDED (JumpCloud).
+      type: str
+    status:
+      description: Okta's status - ACTIVE, LOCKED_OUT, PASSWORD_EXPIRED, RECOVERY, SUSPENDED, STAGED, PROVISIONED or
+        DEPROVISIONED (O(provider=okta)).
+      type: str
+    last_login:
+      description: When the user last signed in, Okta's C(lastLogin) (O(provider=okta)).
+      type: str
+    password_changed:
+      description: When the password was last set, Okta's C(passwordChanged) (O(provider=okta); also as
+        C(password_date)).
+      type: str
+    credentials_provider:
+      description: Who masters the user's password, Okta's C(credentials.provider.type) - OKTA, ACTIVE_DIRECTORY,
+        LDAP, FEDERATION, SOCIAL (O(provider=okta)).
+      type: str
+    password_date:
+      description: When the password was last set.
       type: str
     user_principal_name:
       description: The userPrincipalName (O(provider=ad)).

@@ -148,7 +148,7 @@ PASSWORD_CASES = [
     ("retries_negative", lambda u, s: {"retries": -1}, True, ["retries"]),
     ("max_concurrency_zero", lambda u, s: {"max_concurrency": 0}, True, ["max_concurrency"]),
     ("max_concurrency_negative", lambda u, s: {"max_concurrency": -4}, True, ["max_concurrency"]),
-    ("provider_unknown", lambda u, s: {"provider": "okta"}, True, ["provider"]),
+    ("provider_unknown", lambda u, s: {"provider": "gsuite"}, True, ["provider"]),
     ("region_unknown", lambda u, s: {"region": "mars"}, True, ["region"]),
     ("ad_option_with_jumpcloud", lambda u, s: {"server": "dc1.example.com"}, True, ["server", "not options"]),
     # Other options of directory_password.

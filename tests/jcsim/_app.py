@@ -8,7 +8,7 @@ import traceback
 import urllib.parse
 
 from simhttp import App as HttpApp
-from simhttp import Reply
+from simhttp import Reply, apply_fault
 
 from ._api import Request, match_route
 from ._policies import PolicyStore
@@ -103,21 +103,8 @@ class App(HttpApp):
         if fault is None:
             return self._serve(method, path, query, headers, body)
         call["fault"] = fault.kind
-        reply = None
-        if fault.phase == "after":
-            reply = self._serve(method, path, query, headers, body)
-        if fault.kind == "slow":
-            time.sleep(fault.seconds)
-            return reply or self._serve(method, path, query, headers, body)
-        if fault.kind == "error":
-            return error_reply(ApiError(fault.status, phrase(fault.status)))
-        if fault.kind == "reset":
-            return Reply(0, action="reset")
-        reply = reply or Reply(200, b"{}", {"Content-Type": JSON_TYPE})
-        if fault.kind == "malformed":
-            spoiled = reply.body[:len(reply.body) // 2] + b"\n<html><body>upstream error</body></html>"
-            return Reply(reply.status, spoiled, dict(reply.headers, **{"Content-Type": JSON_TYPE}))
-        return Reply(reply.status, reply.body, reply.headers, action="truncate")
+        return apply_fault(fault, lambda: self._serve(method, path, query, headers, body),
+                           lambda status: error_reply(ApiError(status, phrase(status))), JSON_TYPE)
 
     # --- one API call ------------------------------------------------------------------------
 

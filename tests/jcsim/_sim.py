@@ -12,7 +12,9 @@ import tempfile
 import threading
 
 from ._app import App
-from ._controls import Controls, Fault, RateLimit, Trigger
+from simhttp import Controls, Fault, Trigger
+
+from ._controls import RateLimit
 from ._http import SimServer
 from ._policy import COMPLIANCE_VALUES
 from ._schema import PASSWORD_POLICY, describe, validate

@@ -14,7 +14,7 @@ import time
 import ldap3
 from ldap3.core.exceptions import LDAPInvalidCredentialsResult
 
-from jcsim._tls import make_certificates
+from simhttp import make_certificates
 
 PACKAGES = ("samba", "samba-dsdb-modules", "samba-vfs-modules", "samba-ad-provision", "ldb-tools")
 ADDRESS = "127.0.0.1"

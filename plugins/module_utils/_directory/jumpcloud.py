@@ -13,30 +13,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
-import email.utils
-import json
 import re
 import threading
 import time
-import traceback
-from urllib.parse import urlsplit
 
-from .base import (UNKNOWN_ADVICE, AmbiguousWrite, DirectoryError, PolicyViolation, UnknownOutcome, UserNotFound,
-                   run_bounded, timestamp_age, with_retries)
+from .base import AmbiguousWrite, DirectoryError, PolicyViolation, UserNotFound, run_bounded
+# Whether requests is there, as callers read it here (the transport itself is http.py's).
+from .http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR  # noqa: F401  pylint: disable=unused-import
+from .http import RETRY_STATUSES, HttpClient
 from .policy import jumpcloud_policy_violations
-
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3 import exceptions as urllib3_errors
-    # Failures that happen before a request is sent (NameResolutionError is urllib3 2's).
-    _NOT_CONNECTED = tuple(getattr(urllib3_errors, name) for name in (
-        "NewConnectionError", "ConnectTimeoutError", "NameResolutionError") if hasattr(urllib3_errors, name))
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+from .readback import ReadBackWrites
 
 REGIONS = {
     "us": "https://console.jumpcloud.com",
@@ -44,7 +30,6 @@ REGIONS = {
     "in": "https://console.in.jumpcloud.com",
 }
 OAUTH_TOKEN_URL = "https://admin-oauth.id.jumpcloud.com/oauth2/token"
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 PAGE = 100  # the API's maximum page size
 BULK_JOB = 100  # users per bulk job: its results then fit one page
 _BULK_DONE = ("finished", "failed")  # a job item's final states; any other is still under way
@@ -56,33 +41,6 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _HISTORY = re.compile(r"maxHistory|password history|one of the last \d+ passwords", re.IGNORECASE)
 # Few users: one filtered query each is cheaper than listing the organisation.
 _LIST_THRESHOLD = 10
-
-
-def _retry_after(value):
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or odd."""
-    if not value:
-        return None
-    try:
-        return max(0.0, min(float(value), 120.0))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, min(parsed.timestamp() - time.time(), 120.0)) if parsed else None
-
-
-class _Answer:
-    """An HTTP answer read in full; `body` is None when it was cut short."""
-
-    def __init__(self, status, reason, headers, body):
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        """The body as JSON; ValueError when it is missing, cut short or not JSON."""
-        if not self.body:
-            raise ValueError("no body")
-        return json.loads(self.body.decode("utf-8"))
 
 
 def _error_text(answer):
@@ -103,33 +61,23 @@ def _error_text(answer):
     return text[:200] if text else answer.reason or "no detail"
 
 
-class JumpCloudClient:
-    """All HTTP to JumpCloud goes through request(): auth headers, retries, readable errors."""
+class JumpCloudClient(HttpClient):
+    """JumpCloud's API over the shared transport: x-api-key or an OAuth2 bearer token, and x-org-id."""
 
     def __init__(self, base_url, api_key=None, client_id=None, client_secret=None, org_id=None,
                  token_url=OAUTH_TOKEN_URL, validate_certs=True, ca_path=None, timeout=30, retries=3, concurrency=8):
         if not api_key and not (client_id and client_secret):
             raise DirectoryError("JumpCloud credentials missing: give api_key (or JUMPCLOUD_API_KEY) or client_id "
                                  "and client_secret of a service account")
-        self.base_url = base_url.rstrip("/")
+        super(JumpCloudClient, self).__init__(base_url, validate_certs, ca_path, timeout, retries, concurrency)
         self.api_key = api_key
         self.client_id = client_id
         self.client_secret = client_secret
         self.org_id = org_id
         self.token_url = token_url
-        self.timeout = timeout
-        self.retries = retries
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(concurrency, 4))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        # Given with each request: a session's own `verify` loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
-        self.verify = (ca_path or True) if validate_certs else False
-        self.session.headers.update({"Accept": "application/json"})
         self._token_lock = threading.Lock()
         self._token = None
         self._token_expires = 0.0
-        self.calls = 0  # API calls made through request(), retries included
 
     # -- auth ---------------------------------------------------------------------------
     def _auth_headers(self):
@@ -153,7 +101,7 @@ class JumpCloudClient:
             if answer.status != 200:
                 raise DirectoryError("%s refused: HTTP %d: %s" % (what, answer.status, _error_text(answer)), answer.status,
                                      retryable=answer.status in RETRY_STATUSES,
-                                     retry_after=_retry_after(answer.headers.get("Retry-After")))
+                                     retry_after=self._wait(answer))
             try:
                 body = answer.json()
                 token, lifetime = body["access_token"], int(body.get("expires_in", 3600))
@@ -162,90 +110,6 @@ class JumpCloudClient:
             self._token = token
             self._token_expires = time.time() + max(60, lifetime) - 60
             return self._token
-
-    # -- transport ------------------------------------------------------------------------
-    def _send(self, method, url, what, write=False, **kwargs):
-        """One exchange, its body read in full (an answer cut short has body None).
-
-        write: the call changes something. Once it may have reached the server, a failure is an
-        AmbiguousWrite (never retried here: the backend reads the user back); before that, it is retryable.
-        """
-        try:
-            response = self.session.request(method, url, timeout=self.timeout, verify=self.verify, stream=True,
-                                            **kwargs)
-        except requests.exceptions.SSLError as exc:
-            raise DirectoryError("%s: TLS verification failed (%s); set ca_path to the CA bundle, or validate_certs: "
-                                 "false for a lab" % (what, type(exc).__name__))
-        except requests.exceptions.ConnectTimeout as exc:
-            raise DirectoryError("%s: connection to %s failed (%s)" % (what, urlsplit(url).netloc, type(exc).__name__),
-                                 retryable=True)
-        except requests.exceptions.ReadTimeout:
-            # The server has had the request all along: a write may be under way. Reads are retried.
-            if write:
-                raise AmbiguousWrite("%s: no answer within %ss" % (what, self.timeout), pending=True)
-            raise DirectoryError("%s: no answer within %ss" % (what, self.timeout), retryable=True)
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            text = "%s: connection to %s failed (%s)" % (what, urlsplit(url).netloc, _connection_failure(exc))
-            if write and not _never_connected(exc):
-                raise AmbiguousWrite(text)
-            raise DirectoryError(text, retryable=True)
-        except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
-            # An invalid header or URL: requests quotes the value (an API key, say) in its message, so only
-            # the kind of error is told. The modules refuse such values first; this is the last guard.
-            raise DirectoryError("%s: the request could not be made (%s); check base_url and the credentials for "
-                                 "line breaks or characters an HTTP header cannot carry" % (what, type(exc).__name__))
-        try:
-            body = response.content
-        except requests.exceptions.RequestException:
-            body = None
-        finally:
-            response.close()
-        return _Answer(response.status_code, response.reason, response.headers, body)
-
-    def request(self, method, path, params=None, body=None, write=False):
-        """One API call with retries on 429/5xx/timeouts (jittered backoff, Retry-After honoured).
-
-        write: the call changes something. It is retried only when it cannot have been made (429, a refused
-        connection, an expired token); a 5xx or a lost answer raises AmbiguousWrite. A 2xx answer whose body
-        is spoiled still means done and gives None.
-        """
-        what = "%s %s" % (method, path)
-        url = self.base_url + path
-
-        def once():
-            self.calls += 1
-            kwargs = {"params": params, "headers": self._auth_headers()}
-            if body is not None:
-                kwargs["json"] = body
-            answer = self._send(method, url, what, write=write, **kwargs)
-            status = answer.status
-            if status in RETRY_STATUSES:
-                text = "%s: HTTP %d: %s" % (what, status, _error_text(answer))
-                if write and status != 429:
-                    raise AmbiguousWrite(text, status)
-                raise DirectoryError(text, status, retryable=True,
-                                     retry_after=_retry_after(answer.headers.get("Retry-After")))
-            if status == 401 and not self.api_key and self._token:
-                self._token = None  # an expired token: fetch a new one and try again
-                raise DirectoryError("%s: HTTP 401 (token expired)" % what, status, retryable=True, retry_after=0)
-            if status >= 400:
-                raise DirectoryError("%s: HTTP %d: %s" % (what, status, _error_text(answer)), status)
-            if answer.body is None:
-                text = "%s: HTTP %d, but the answer was cut short" % (what, status)
-                if write:  # most likely done; the backend reads the user back to know
-                    raise AmbiguousWrite(text, status)
-                raise DirectoryError(text, status, retryable=True)
-            if not answer.body:
-                return None
-            try:
-                return answer.json()
-            except ValueError:
-                text = "%s: HTTP %d, but the answer is not JSON" % (what, status)
-                if write:
-                    raise AmbiguousWrite(text, status)
-                raise DirectoryError(text, status, retryable=True)
-
-        return with_retries(once, retries=self.retries, deadline=self.timeout * (self.retries + 1))
 
     # -- paging ---------------------------------------------------------------------------
     def iter_listing(self, path, params=None, page=PAGE):
@@ -274,24 +138,17 @@ class JumpCloudClient:
             if len(results) < page:
                 return
 
+    def _error_text(self, answer):
+        return _error_text(answer)
 
-def _never_connected(exc):
-    """Whether a ConnectionError happened before the request could be sent (no connection was made)."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return isinstance(reason, _NOT_CONNECTED)
-
-
-def _connection_failure(exc):
-    """A short, value-free name for a connection failure (the exception's text may hold a URL, never a secret)."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    inner = reason.args[-1] if getattr(reason, "args", None) else None
-    name = type(inner).__name__ if isinstance(inner, BaseException) else type(reason or exc).__name__
-    return name
+    def _token_expired(self):
+        if self.api_key or not self._token:
+            return False
+        self._token = None  # an expired token: fetch a new one and try again
+        return True
 
 
-class JumpCloudDirectory:
+class JumpCloudDirectory(ReadBackWrites):
     """The directory operations the modules need, on JumpCloud's v1 API."""
 
     provider = "jumpcloud"
@@ -380,52 +237,14 @@ class JumpCloudDirectory:
             raise PolicyViolation(broken)
 
     # -- writes ---------------------------------------------------------------------------
-    # A write whose answer is lost (AmbiguousWrite) is never sent again as is: the user is read back and
-    # compared with what was read before the write (password_date for a password). Changed: done. Unchanged
-    # after a definite answer (a 5xx, a reset connection, a spoiled 200): it was not made, so it is sent again
-    # (at most `retries` times, each after such a read back). Unchanged while the server may still be at it
-    # (no answer in time; read again for up to `timeout` seconds), or unreadable: the outcome is unknown, said so.
-    already_set_within = 0  # seconds: see _refused_password
+    # Lost answers are resolved by reading the user back (ReadBackWrites): password_date for a password.
+    history_refusal = _HISTORY
 
     def _read_user(self, user_id):
         return self.client.request("GET", "/api/systemusers/" + user_id, params={"fields": self._fields()}) or {}
 
-    def _read_back(self, user_ids, settled, pending):
-        """{user_id: (True | False | None, record or error)}: whether settled(record) holds, None when unreadable.
-
-        pending: a write may still be under way, so the users are read again until it shows or O(timeout) passes.
-        """
-        found, waiting = {}, list(user_ids)
-        started, delay = time.monotonic(), 0.25
-        while waiting:
-            for user_id in list(waiting):
-                try:
-                    record = self._read_user(user_id)
-                except DirectoryError as exc:
-                    found[user_id] = (None, exc)
-                    waiting.remove(user_id)
-                    continue
-                found[user_id] = (bool(settled(record)), record)
-                if found[user_id][0]:
-                    waiting.remove(user_id)
-            left = self.client.timeout - (time.monotonic() - started)
-            if not pending or not waiting or left <= 0:
-                break
-            time.sleep(min(delay, left))  # the last look is at the end of the wait
-            delay = min(delay * 2, 2.0)
-        return found
-
-    @staticmethod
-    def _password_changed(before):
-        return lambda record: record.get("password_date") != before
-
-    def _unknown(self, exc, state, pending):
-        if isinstance(state, DirectoryError):
-            return UnknownOutcome("%s; reading the user back failed too (%s): the password may or may not be set; %s"
-                                  % (exc, state, UNKNOWN_ADVICE))
-        return UnknownOutcome("%s; read back for %ss, the password is not set yet%s; %s" % (
-            exc, self.client.timeout if pending else 0,
-            ", but the change may still be under way" if pending else "", UNKNOWN_ADVICE))
+    def _send_action(self, user, action):
+        self.client.request("POST", "/api/systemusers/%s/%s" % (user["_id"], action), write=True)
 
     def set_password(self, user, password, temporary=False):
         """PUT the password (ends the user's sessions); temporary: then expire it, so it must change at next login.
@@ -433,113 +252,9 @@ class JumpCloudDirectory:
         Returns {outcome: set | already_set, changed, note?}; raises DirectoryError (outcome failed, or set when
         only the expiry failed) or UnknownOutcome.
         """
-        before = user.get("password_date")
         path = "/api/systemusers/" + user["_id"]
-
-        def put():
-            self.client.request("PUT", path, body={"password": password}, write=True)
-
-        result = {"outcome": "set", "changed": True}
-        try:
-            put()
-        except AmbiguousWrite as exc:
-            result = self._resolve_password(user, before, exc, put)
-        except DirectoryError as exc:
-            result = self._refused_password(user, before, exc)
-        if temporary:
-            self._settled_write(user, "expire", lambda record: record.get("password_expired") is True, result)
-        return result
-
-    def _resolve_password(self, user, before, exc, put):
-        """The outcome of a PUT whose answer was lost, from the user read back.
-
-        Sent again only after a read back shows it not made, following a definite answer; at most `retries` times.
-        """
-        story = str(exc)
-        for attempt in range(self.client.retries + 1):
-            changed, state = self._read_back([user["_id"]], self._password_changed(before), exc.pending)[user["_id"]]
-            if changed:
-                return {"outcome": "set", "changed": True, "note": "%s; read back: the password was set at %s" % (
-                    story, state.get("password_date"))}
-            if changed is None or exc.pending:
-                raise self._unknown(story, state, exc.pending)
-            if attempt == self.client.retries:
-                break
-            try:
-                put()
-            except AmbiguousWrite as again:
-                exc = again
-                story += "; read back: not set, so sent again: %s" % again
-                continue
-            except DirectoryError as again:
-                return self._refused_password(user, before, again)
-            return {"outcome": "set", "changed": True,
-                    "note": "%s; read back: not set, so sent again: the password is set" % story}
-        raise DirectoryError("%s; read back: the password is not set" % story, exc.status)
-
-    def _refused_password(self, user, before, exc):
-        """A PUT refused by the history rule may be this password set by this run or an earlier one: read back.
-
-        Set since this run read the user (its first PUT's answer was lost): set. Set within already_set_within
-        before this run: already_set, as a re-run after an interrupted or unknown run must converge (the
-        directory refuses a password it already has). Otherwise the refusal stands.
-        """
-        if exc.status != 400 or not _HISTORY.search(str(exc)):
-            raise exc
-        try:
-            record = self._read_user(user["_id"])
-        except DirectoryError:
-            raise exc
-        stamp = record.get("password_date")
-        if stamp and stamp != before:
-            return {"outcome": "set", "changed": True, "note": "%s; read back: the password was set at %s, during "
-                    "this run (an earlier answer was lost)" % (exc, stamp)}
-        age = timestamp_age(stamp)
-        if age is not None and -300 <= age <= self.already_set_within:
-            return {"outcome": "already_set", "changed": False, "note": (
-                "the directory refused the password as one of the user's recent ones, and the password was set %d "
-                "minutes ago (%s), within already_set_within: taken as set by an earlier run; if it was not, give "
-                "a new password" % (max(0, age) // 60, stamp))}
-        raise DirectoryError("%s (the password was last set at %s%s)" % (
-            exc, stamp or "an unknown time", "; a password set longer than already_set_within ago is not taken as "
-            "set by an earlier run: give a new password, or raise already_set_within if that run set it" if stamp
-            else ""), exc.status)
-
-    def _settled_write(self, user, action, settled, result):
-        """POST .../{action} (expire, unlock); after a lost answer, sent again only if a read back shows it not made.
-
-        Both are idempotent, so a read back that cannot tell is followed by no further send, only a failure.
-        result: the password outcome so far, kept true when this write fails (outcome set, failed).
-        """
-        path = "/api/systemusers/%s/%s" % (user["_id"], action)
-        try:
-            story = None
-            for attempt in range(self.client.retries + 1):
-                try:
-                    self.client.request("POST", path, write=True)
-                    return
-                except AmbiguousWrite as exc:
-                    story = "%s; %s" % (story, exc) if story else str(exc)
-                    done, state = self._read_back([user["_id"]], settled, exc.pending)[user["_id"]]
-                    if done:
-                        return
-                    if done is None:
-                        raise UnknownOutcome("%s; reading the user back failed too (%s): it may or may not be done; "
-                                             "check the user with directory_user_info and run again" % (story, state))
-                    story += "; read back: not made"
-                    if attempt == self.client.retries:
-                        raise DirectoryError(story, exc.status)
-        except DirectoryError as exc:
-            if result is None:
-                raise
-            failure = DirectoryError("the password was %s, but %s failed: %s" % (
-                "set" if result["outcome"] == "set" else "already set", "expiring it" if action == "expire"
-                else "unlocking the account", exc), exc.status)
-            failure.outcome = result["outcome"]
-            raise failure
-
-    def unlock(self, user, result=None):
-        self._settled_write(user, "unlock", lambda record: not record.get("account_locked"), result)
+        return self._set_and_settle(user, lambda: self.client.request("PUT", path, body={"password": password},
+                                                                      write=True), temporary)
 
     def set_passwords_bulk(self, changes, temporary=False, concurrency=1, fail_fast=False):
         """Passwords by V2 bulk jobs: changes [(key, user, password, unlock)] -> {key: result dict or DirectoryError}.

@@ -21,10 +21,10 @@ from .._common.module import CheckedModule
 from .._common.redact import redact
 from .._common.text import control_characters
 from .base import DirectoryError, UserNotFound, run_bounded
-from . import ad, jumpcloud
+from . import ad, http, jumpcloud, okta
 
 CONNECTION_SPEC = dict(
-    provider=dict(type="str", choices=["jumpcloud", "ad"], default="jumpcloud"),
+    provider=dict(type="str", choices=["jumpcloud", "ad", "okta"], default="jumpcloud"),
     api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["JUMPCLOUD_API_KEY"])),
     client_id=dict(type="str"),
     client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["JUMPCLOUD_CLIENT_SECRET"])),
@@ -32,6 +32,11 @@ CONNECTION_SPEC = dict(
     region=dict(type="str", choices=["us", "eu", "in"], default="us"),
     base_url=dict(type="str"),
     oauth_token_url=dict(type="str", no_log=False),
+    org_url=dict(type="str"),
+    api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["OKTA_CLIENT_TOKEN"])),
+    private_key=dict(type="str", no_log=True),
+    private_key_id=dict(type="str", no_log=False),
+    scopes=dict(type="list", elements="str"),
     server=dict(type="str"),
     port=dict(type="int"),
     tls_mode=dict(type="str", choices=["ldaps", "start_tls"], default="ldaps"),
@@ -49,17 +54,22 @@ USER_SPEC = dict(
     users=dict(type="list", elements="str"),
     fail_fast=dict(type="bool", default=False),
 )
-# Options sent in HTTP headers: a line break or a character outside latin-1 cannot be sent (requests would raise,
-# quoting the value), so they are refused first, naming the option and never the value.
-_HEADER_OPTIONS = ("api_key", "client_id", "client_secret", "org_id")
+# Options sent in HTTP headers (or, with Okta, in the signed assertion and the token request): a line break or a
+# character outside latin-1 cannot be sent (requests would raise, quoting the value), so they are refused first,
+# naming the option and never the value.
+_HEADER_OPTIONS = {"jumpcloud": ("api_key", "client_id", "client_secret", "org_id"),
+                   "okta": ("api_token", "client_id", "private_key_id")}
 # AD options that travel in LDAP messages (UTF-8 there, so any printable character is fine).
 _LDAP_OPTIONS = ("server", "bind_user", "bind_password", "base_dn")
-_URL_OPTIONS = ("base_url", "oauth_token_url")
-# Options only one provider reads (not those with an environment fallback: it may be set for the other).
+_URL_OPTIONS = {"jumpcloud": ("base_url", "oauth_token_url"), "okta": ("org_url",)}
+# Options only some providers read (not those with an environment fallback: it may be set for another).
 _PROVIDER_OPTIONS = {
     "jumpcloud": ("client_id", "org_id", "base_url", "oauth_token_url"),
     "ad": ("server", "port", "bind_user", "bind_password", "base_dn"),
+    "okta": ("client_id", "org_url", "private_key", "private_key_id", "scopes"),
 }
+# The service-account options each REST provider needs together.
+_TOGETHER = {"jumpcloud": ("client_id", "client_secret"), "okta": ("client_id", "private_key")}
 
 
 def _batched(identifiers, accepted, batch):
@@ -117,24 +127,54 @@ def _url_problem(value):
     return None
 
 
+def _okta_problems(params):
+    """Okta's own option rules: an org URL, one way to authenticate, a usable key and scopes."""
+    problems = []
+    if not params.get("org_url"):
+        problems.append("org_url is required with provider okta (such as https://example.okta.com)")
+    elif urlsplit(params["org_url"]).path.rstrip("/") not in ("",):
+        problems.append("org_url must be the org's URL alone (such as https://example.okta.com), without a path")
+    if params.get("api_token") and (params.get("client_id") or params.get("private_key")):
+        problems.append("api_token and client_id/private_key are mutually exclusive: give an API token (SSWS) or an "
+                        "OAuth service app")
+    elif not params.get("api_token") and not params.get("client_id"):
+        problems.append("provider okta needs api_token (or OKTA_CLIENT_TOKEN) or client_id and private_key")
+    key = params.get("private_key")
+    if isinstance(key, str) and not key.strip():
+        problems.append("private_key is empty or blank")
+    for index, scope in enumerate(params.get("scopes") or []):
+        if not scope or any(char.isspace() for char in scope) or control_characters(scope):
+            problems.append("scopes[%d] must be one scope name (such as okta.users.manage), without spaces" % index)
+    if params.get("scopes") is not None and not params["scopes"]:
+        problems.append("scopes is an empty list")
+    return problems
+
+
 def option_problems(params):
     """Every problem with the connection and run options, as "<option> <rule>" texts, before anything is sent."""
     problems = []
     provider = params.get("provider") or "jumpcloud"
-    for name in _HEADER_OPTIONS if provider == "jumpcloud" else _LDAP_OPTIONS:
+    for name in _HEADER_OPTIONS.get(provider, _LDAP_OPTIONS):
         value = params.get(name)
         if isinstance(value, str):
-            problem = _text_problem(value, header=provider == "jumpcloud")
+            problem = _text_problem(value, header=provider != "ad")
             if problem:
                 problems.append("%s %s" % (name, problem))
-    if provider == "jumpcloud":
-        for name in _URL_OPTIONS:
-            value = params.get(name)
-            if value is not None:
-                problem = _url_problem(value)
-                if problem:
-                    problems.append("%s %s" % (name, problem))
-    else:
+    for name in _URL_OPTIONS.get(provider, ()):
+        value = params.get(name)
+        if value is not None:
+            problem = _url_problem(value)
+            if problem:
+                problems.append("%s %s" % (name, problem))
+    if provider in _TOGETHER:
+        given = [name for name in _TOGETHER[provider] if params.get(name) is not None]
+        if given and len(given) < len(_TOGETHER[provider]):
+            problems.append("parameters are required together: %s" % ", ".join(_TOGETHER[provider]))
+    if provider == "jumpcloud" and params.get("api_key") and params.get("client_id"):
+        problems.append("parameters are mutually exclusive: api_key|client_id")
+    if provider == "okta":
+        problems += _okta_problems(params)
+    if provider == "ad":
         server = params.get("server")
         if server and ("://" in server or "/" in server):
             problems.append("server must be a host name (such as dc1.example.com), not a URL")
@@ -224,24 +264,26 @@ class DirectoryModule:
         """
         spec = dict(CONNECTION_SPEC)
         spec.update(argument_spec)
-        kwargs.setdefault("mutually_exclusive", []).append(("api_key", "client_id"))
-        kwargs.setdefault("required_together", []).append(("client_id", "client_secret"))
         kwargs.setdefault("required_if", []).append(("provider", "ad", ("server", "bind_user", "bind_password")))
         self.module = CheckedModule(given_problems, argument_spec=spec, **kwargs)
         self.params = self.module.params
-        self._secrets = [self.params.get(name) for name in ("api_key", "client_secret", "bind_password") + tuple(secret_options)]
+        self._secrets = [self.params.get(name) for name in ("api_key", "client_secret", "bind_password", "api_token",
+                                                            "private_key") + tuple(secret_options)]
         provider = self.params["provider"]
-        owned = list(_PROVIDER_OPTIONS.items()) + list((provider_options or {}).items())
-        stray = [name for other, names in owned if other != provider
-                 for name in names if self.params.get(name) not in (None, spec[name].get("default"))]
+        owners = {}
+        for owner, names in list(_PROVIDER_OPTIONS.items()) + list((provider_options or {}).items()):
+            for name in names:
+                owners.setdefault(name, set()).add(owner)
+        stray = [name for name, who in owners.items() if provider not in who
+                 and self.params.get(name) not in (None, spec[name].get("default"))]
         if stray:
             self.fail("%s: not options of provider %s" % (", ".join(stray), provider))
         problems = option_problems(self.params) + identifier_problems(self.params)
         problems += validated_problems(self) if validated_problems is not None else []
         if problems:
             self.fail("; ".join(problems))
-        if provider == "jumpcloud" and self.params["validate_certs"]:
-            for name in ("base_url", "oauth_token_url"):
+        if self.params["validate_certs"]:
+            for name in _URL_OPTIONS.get(provider, ()):
                 if (self.params.get(name) or "").lower().startswith("http://"):
                     self.module.warn("%s is http://: the connection is not encrypted, so validate_certs has nothing to "
                                      "verify and credentials and passwords cross the network in clear text; use "
@@ -253,10 +295,17 @@ class DirectoryModule:
             self.user_facts = ad.user_facts
             self._workers = 1  # one LDAP connection carries the whole run, one operation at a time
         else:
-            if not jumpcloud.HAS_REQUESTS:
-                self.module.fail_json(msg=missing_required_lib("requests"), exception=jumpcloud.REQUESTS_IMPORT_ERROR)
-            self.directory = self.guard(lambda: jumpcloud.JumpCloudDirectory(jumpcloud.build_client(self.params)))
-            self.user_facts = jumpcloud.user_facts
+            if not http.HAS_REQUESTS:
+                self.module.fail_json(msg=missing_required_lib("requests"), exception=http.REQUESTS_IMPORT_ERROR)
+            if provider == "okta":
+                if self.params.get("private_key") and not okta.HAS_CRYPTOGRAPHY:
+                    self.module.fail_json(msg=missing_required_lib("cryptography"),
+                                          exception=okta.CRYPTOGRAPHY_IMPORT_ERROR)
+                self.directory = self.guard(lambda: okta.OktaDirectory(okta.build_client(self.params)))
+                self.user_facts = okta.user_facts
+            else:
+                self.directory = self.guard(lambda: jumpcloud.JumpCloudDirectory(jumpcloud.build_client(self.params)))
+                self.user_facts = jumpcloud.user_facts
             self._workers = self.params["max_concurrency"]
 
     def add_secret(self, secret):

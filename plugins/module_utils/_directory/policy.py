@@ -116,3 +116,49 @@ def ad_policy_violations(password, policy, account_name=None, display_name=None)
         if any(len(part) >= 3 and part.lower() in lowered for part in _AD_NAME_DELIMITERS.split(display_name or "")):
             broken.append("does not contain a part of the display name")
     return broken
+
+
+# Okta cuts the login at these and excludes the parts of four characters or more (okta-developer-docs PR #3511;
+# not in the spec, so a rule Okta may apply differently: its refusal is then reported as is).
+_OKTA_LOGIN_DELIMITERS = re.compile(r"[,._#@\-]")
+_OKTA_ATTRIBUTE_NAMES = {"firstName": "the first name", "lastName": "the last name"}
+
+
+def okta_policy_violations(password, complexity, login=None, profile=None):
+    """Rules of an Okta password policy's settings.password.complexity that the password breaks.
+
+    minLength; minLowerCase, minUpperCase, minNumber, minSymbol (0/1 flags, not counts); excludeUsername (no part
+    of the login of 4 characters or more, cut at , . _ # @ -); excludeAttributes (firstName, lastName);
+    dictionary.common.exclude (checked against a short list: Okta's own is larger); maxConsecutiveCharacters.
+    Name rules are named without the part matched, which would tell a piece of the password. History and minimum
+    age are Okta's to enforce (a client cannot see previous passwords).
+    """
+    complexity = complexity or {}
+    profile = profile or {}
+    broken = []
+    min_length = int(complexity.get("minLength", 8) or 0)
+    if len(password) < min_length:
+        broken.append("at least %d characters" % min_length)
+    classes = (
+        ("minLowerCase", "a lowercase letter", lambda c: c.islower()),
+        ("minUpperCase", "an uppercase letter", lambda c: c.isupper()),
+        ("minNumber", "a number", lambda c: c.isdigit()),
+        ("minSymbol", "a symbol", lambda c: c in string.punctuation or (not c.isalnum() and not c.isspace())),
+    )
+    for key, what, test in classes:
+        if complexity.get(key, 1) and not any(test(c) for c in password):
+            broken.append("contains %s" % what)
+    lowered = password.lower()
+    if complexity.get("excludeUsername", True) and any(
+            len(part) >= 4 and part.lower() in lowered for part in _OKTA_LOGIN_DELIMITERS.split(login or "")):
+        broken.append("does not contain a part of the username")
+    for attribute in complexity.get("excludeAttributes") or []:
+        value = profile.get(attribute)
+        if isinstance(value, str) and value and value.lower() in lowered:
+            broken.append("does not contain %s" % _OKTA_ATTRIBUTE_NAMES.get(attribute, "the " + attribute))
+    limit = complexity.get("maxConsecutiveCharacters")
+    if limit and any(len(set(password[index:index + limit + 1])) == 1 for index in range(len(password) - limit)):
+        broken.append("no more than %d identical characters in a row" % limit)
+    if ((complexity.get("dictionary") or {}).get("common") or {}).get("exclude") and lowered in COMMON_PASSWORDS:
+        broken.append("not a commonly used password")
+    return broken
