@@ -6,20 +6,14 @@ POST /__sim/NAME with a JSON object of keyword arguments (answer {"result": ...}
 
 import copy
 import secrets
-import shutil
-import ssl
-import tempfile
-import threading
 
 from ._app import App
-from simhttp import Controls, Fault, Trigger
+from simhttp import Controls, Fault, Service, Trigger
 
 from ._controls import RateLimit
-from ._http import SimServer
 from ._policy import COMPLIANCE_VALUES
 from ._schema import PASSWORD_POLICY, describe, validate
 from ._store import Credentials, Directory
-from ._tls import make_certificates
 
 CONTROLS = frozenset((
     "add_org", "add_user", "seed_users", "user", "user_id", "user_state", "set_user_fields", "check_password",
@@ -30,7 +24,7 @@ CONTROLS = frozenset((
 ))
 
 
-class JumpCloudSim:
+class JumpCloudSim(Service):
     """A strict stand-in of JumpCloud's directory API on 127.0.0.1 (test harness only).
 
     api_key:       the admin API key (default: 40 random hex characters, like a classic key)
@@ -41,6 +35,8 @@ class JumpCloudSim:
     password_policy: overrides of the primary organisation's passwordPolicy fields
     bulk_pending_polls: how many polls of a bulk job's results answer "pending" first
     """
+
+    NAME = "jcsim"
 
     def __init__(self, api_key=None, org_id=None, multi_tenant=False, tls=False, client_id=None,
                  client_secret=None, password_policy=None, host="127.0.0.1", port=0, bulk_pending_polls=1):
@@ -56,53 +52,7 @@ class JumpCloudSim:
         self.app = App(self.directory, self.credentials, self.controls, multi_tenant, self)
         self.app.bulk_pending_polls = bulk_pending_polls
         self.multi_tenant = multi_tenant
-        self.tls = tls
-        self.ca_path = None
-        self._address = (host, port)
-        self._server = None
-        self._thread = None
-        self._tempdir = None
-        self._edge_errors = []
-
-    # --- life cycle ----------------------------------------------------------------------------
-
-    def start(self):
-        context = None
-        if self.tls:
-            self._tempdir = tempfile.mkdtemp(prefix="jcsim-tls-")
-            self.ca_path, cert_path, key_path = make_certificates(self._tempdir)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert_path, key_path)
-        self._server = SimServer(self._address, self.app, context)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="jcsim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._edge_errors = list(self._server.errors)
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = self.ca_path = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def url(self):
-        """Base URL (no trailing slash): v1 at URL/api/..., v2 at URL/api/v2/..., OAuth at URL/oauth2/token."""
-        if self._server is None:
-            raise RuntimeError("the simulator is not started")
-        host, port = self._server.server_address[:2]
-        return "%s://%s:%d" % ("https" if self.tls else "http", host, port)
+        self._serve_on(host, port, tls)
 
     @property
     def token_url(self):
@@ -323,13 +273,6 @@ class JumpCloudSim:
         """Revoke every issued bearer token (the next API call with one answers 401)."""
         with self.directory.lock:
             self.credentials.tokens.clear()
-
-    @property
-    def internal_errors(self):
-        """Tracebacks of simulator bugs (each also answered 500), its HTTP edge's included. Tests should
-        expect it empty."""
-        edge = self._server.errors if self._server is not None else self._edge_errors
-        return list(self.app.internal_errors) + list(edge)
 
     @property
     def bulk_pending_polls(self):

@@ -5,15 +5,11 @@ JSON object of keyword arguments (answer {"result": ...}).
 """
 
 import secrets
-import shutil
-import ssl
-import tempfile
-import threading
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from simhttp import Controls, Fault, Server, Trigger, make_certificates
+from simhttp import Controls, Fault, Service, Trigger
 
 from ._app import App
 from ._oauth import Tokens
@@ -28,7 +24,7 @@ CONTROLS = frozenset((
 ALL_SCOPES = ("okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage", "okta.policies.read")
 
 
-class OktaSim:
+class OktaSim(Service):
     """A strict stand-in of Okta's management API on 127.0.0.1 (test harness only).
 
     api_token:  the SSWS API token (default: random, 42 characters like Okta's)
@@ -36,6 +32,8 @@ class OktaSim:
     client_id:  the OAuth 2.0 service app; its RSA key is made here (`private_key_pem`, `key_id`), granted `scopes`
     per_minute: each route's rate-limit budget per minute (X-Rate-Limit-Limit)
     """
+
+    NAME = "oktasim"
 
     def __init__(self, api_token=None, tls=False, client_id=None, scopes=ALL_SCOPES, per_minute=100000,
                  host="127.0.0.1", port=0):
@@ -52,53 +50,7 @@ class OktaSim:
         self.private_key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                  serialization.NoEncryption()).decode("ascii")
         self.tokens.add_app(self.client_id, key.public_key(), self.key_id, scopes)
-        self.tls = tls
-        self.ca_path = None
-        self._address = (host, port)
-        self._server = None
-        self._thread = None
-        self._tempdir = None
-        self._edge_errors = []
-
-    # --- life cycle --------------------------------------------------------------------------
-
-    def start(self):
-        context = None
-        if self.tls:
-            self._tempdir = tempfile.mkdtemp(prefix="oktasim-tls-")
-            self.ca_path, cert_path, key_path = make_certificates(self._tempdir, organisation="oktasim")
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert_path, key_path)
-        self._server = Server(self._address, self.app, ssl_context=context, server_name="oktasim/1.0")
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="oktasim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._edge_errors = list(self._server.errors)
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = self.ca_path = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def url(self):
-        """The org URL (no trailing slash): the API under URL/api/v1/, the token endpoint at URL/oauth2/v1/token."""
-        if self._server is None:
-            raise RuntimeError("the simulator is not started")
-        host, port = self._server.server_address[:2]
-        return "%s://%s:%d" % ("https" if self.tls else "http", host, port)
+        self._serve_on(host, port, tls)
 
     @property
     def token_url(self):
@@ -279,11 +231,6 @@ class OktaSim:
     @property
     def token_requests(self):
         return self.tokens.requests
-
-    @property
-    def internal_errors(self):
-        edge = self._server.errors if self._server is not None else self._edge_errors
-        return list(self.app.internal_errors) + list(edge)
 
     def stats(self):
         return {"token_requests": self.tokens.requests, "tokens_issued": self.tokens.issued,

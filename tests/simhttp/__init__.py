@@ -10,7 +10,8 @@ the call log) and a throw-away CA are here too. See README.md in this directory.
 
 from ._controls import FAULT_PHASES, Controls, Fault, Trigger, apply_fault
 from ._server import App, Reply, Server
+from ._service import Service
 from ._tls import make_certificates
 
-__all__ = ["App", "Controls", "FAULT_PHASES", "Fault", "Reply", "Server", "Trigger", "apply_fault",
+__all__ = ["App", "Controls", "FAULT_PHASES", "Fault", "Reply", "Server", "Service", "Trigger", "apply_fault",
            "make_certificates"]
