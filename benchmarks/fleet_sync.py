@@ -156,8 +156,8 @@ def main():
     print("role:     %7.1f  %7.1f   %d write calls, Macs in step: %d" % (role + (role_writes, in_step["role"])))
     print("commands: %7.1f  %7.1f   %d tasks per Mac, Macs in step: %d"
           % (commands + (len(_TOOL_CALLS), in_step["commands"])))
-    print("ratio:    %7.1f x %6.1f x (commands / role; target >= 5 in CPU)" % (commands[0] / role[0],
-                                                                                commands[1] / role[1]))
+    ratios = (commands[0] / role[0], commands[1] / role[1])
+    print("ratio:    %7.1f x %6.1f x (commands / role; target >= 5 in CPU)" % ratios)
     print("re-run:   %7.1f  %7.1f   = %.0f%% (wall), %.0f%% (CPU) of the first run (target <= 35%% in CPU); %d write "
           "calls (target 0)" % (rerun + (100.0 * rerun[0] / role[0], 100.0 * rerun[1] / role[1], rerun_writes)))
     print("tool calls: first run %s (target <= 20), re-run %s (target <= 8)"

@@ -47,6 +47,30 @@ def run_tool(host, tool, *args, **kwargs):
     return ToolResult(proc)
 
 
+CALLBACK_DIR = os.path.join(TESTS_DIR, "integration", "callback_plugins")
+
+
+def ansible_env(work):
+    """The environment of the tests' ansible-playbook runs: the collection from this tree, no user configuration,
+    temporary directories under `work`, the results callback writing WORK/results.json, no colour."""
+    env = dict(os.environ)
+    env.pop("ANSIBLE_CONFIG", None)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,
+        "ANSIBLE_CALLBACKS_ENABLED": "credsync_test_results",
+        "CREDSYNC_TEST_RESULTS": str(work / "results.json"),
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp" / "local"),
+        "ANSIBLE_REMOTE_TEMP": str(work / "tmp" / "remote"),
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    })
+    return env
+
+
 def in_collection_tree():
     return COLLECTION_ROOT.endswith(os.path.join("ansible_collections", "macfleet", "credsync"))
 

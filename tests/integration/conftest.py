@@ -22,12 +22,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from credsync_testlib import COLLECTIONS_PATH, in_collection_tree  # noqa: E402  pylint: disable=wrong-import-position
+from credsync_testlib import ansible_env, in_collection_tree  # noqa: E402  pylint: disable=wrong-import-position
 
 from macsim.__main__ import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
-CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
 MAX_FORKS = 20
 
 
@@ -106,22 +105,7 @@ class AnsiblePlaybook:
 
     @staticmethod
     def _env(work):
-        env = dict(os.environ)
-        env.pop("ANSIBLE_CONFIG", None)
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-            "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,
-            "ANSIBLE_CALLBACKS_ENABLED": "credsync_test_results",
-            "CREDSYNC_TEST_RESULTS": str(work / "results.json"),
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
-            "ANSIBLE_LOCAL_TEMP": str(work / "tmp" / "local"),
-            "ANSIBLE_REMOTE_TEMP": str(work / "tmp" / "remote"),
-            "ANSIBLE_RETRY_FILES_ENABLED": "False",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-        })
-        return env
+        return ansible_env(work)
 
 
 def _skip_outside_collection_tree():

@@ -19,10 +19,10 @@ import types
 
 import pytest
 
+from credsync_testlib import ansible_env
 from oktasim import OktaSim
 
-from conftest import AnsiblePlaybook, BIN  # pylint: disable=wrong-import-order
-
+BIN = os.path.dirname(sys.executable)
 PREFIX = "macfleet.credsync."
 REDACTED = "********"
 UPDATE = "POST /api/v1/users/{id}"
@@ -261,7 +261,7 @@ def _play(tmp_path, name, play, variables):
     (work / "vars.json").write_text(json.dumps(variables))
     (work / "inventory.yml").write_text("all:\n  hosts:\n    controller:\n      ansible_connection: local\n"
                                         "      ansible_python_interpreter: %s\n" % json.dumps(sys.executable))
-    env = AnsiblePlaybook._env(work)  # pylint: disable=protected-access
+    env = ansible_env(work)
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-vvv", "-i", str(work / "inventory.yml"),
                            "-e", "@" + str(work / "vars.json"), str(work / "play.yml")], env=env,
