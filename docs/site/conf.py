@@ -33,9 +33,11 @@ ANSIBLE_OBJECTS = [
      "Return Values"),
     ("ansible_configuration_settings", "std:label", _CONFIG + "#ansible-configuration-settings",
      "Ansible Configuration Settings"),
-    ("ansible_collections.ansible.builtin.fail_module", "std:label",
-     "collections/ansible/builtin/fail_module.html#ansible-collections-ansible-builtin-fail-module",
-     "ansible.builtin.fail module"),
+] + [
+    ("ansible_collections.ansible.builtin.%s_module" % name, "std:label",
+     "collections/ansible/builtin/%s_module.html#ansible-collections-ansible-builtin-%s-module" % (name, name),
+     "ansible.builtin.%s module" % name)
+    for name in ("fail", "set_fact")
 ] + [
     # The inventory cache's settings (the inventory_cache documentation fragment).
     (name, "std:envvar", "%s#envvar-%s" % (_CONFIG, name), "-")
