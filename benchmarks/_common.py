@@ -52,3 +52,8 @@ def run_playbook(workdir, inventory, playbook_text, variables, forks=5, vars_fil
         sys.stderr.write(proc.stdout.decode()[-4000:])
         raise SystemExit("ansible-playbook failed (rc %d)" % proc.returncode)
     return elapsed, proc
+
+
+def reset_entries(names, round_no):
+    """One {user, password} per name, a password per round that every directory's default policy accepts."""
+    return [{"user": name, "password": "Reset-%d-%06d-Aa9!" % (round_no, index)} for index, name in enumerate(names)]

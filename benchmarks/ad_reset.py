@@ -15,7 +15,7 @@ import random
 import tempfile
 import time
 
-from _common import controller_inventory, run_playbook
+from _common import controller_inventory, reset_entries, run_playbook
 
 from samba_ad import ConnectionCounter, SambaDC  # noqa: E402  (tests/ on sys.path via _common)
 
@@ -51,10 +51,6 @@ LOOP = """---
 """ % CONNECTION
 
 
-def _resets(names, round_no):
-    return [{"user": name, "password": "Reset-%d-%06d-Aa9!" % (round_no, index)} for index, name in enumerate(names)]
-
-
 def _verify(dc, resets, old, sample):
     """Users of a random sample whose new password does not bind, or whose old one (old[user]) still does."""
     wrong = 0
@@ -88,11 +84,11 @@ def main():
         seed_seconds = time.monotonic() - started
         base = {"ad_user": dc.service_user, "ad_password": dc.service_password, "ad_ca": dc.ca_path}
 
-        list_resets = _resets(names, 1)
+        list_resets = reset_entries(names, 1)
         list_seconds, list_connections = _timed(workdir, inventory, LIST_FORM, dict(base, resets=list_resets))
         list_wrong = _verify(dc, list_resets, dict.fromkeys(names, "Initial-Pass-0!"), args.verify)
 
-        loop_resets = _resets(names[:args.loop_users], 2)
+        loop_resets = reset_entries(names[:args.loop_users], 2)
         loop_seconds, loop_connections = _timed(workdir, inventory, LOOP, dict(base, resets=loop_resets))
         loop_wrong = _verify(dc, loop_resets, {entry["user"]: entry["password"] for entry in list_resets}, args.verify)
 

@@ -13,7 +13,7 @@ import argparse
 import platform
 import tempfile
 
-from _common import controller_inventory, run_playbook
+from _common import controller_inventory, reset_entries, run_playbook
 
 import jcsim  # noqa: E402  (tests/ on sys.path via _common)
 
@@ -58,10 +58,6 @@ URI_LOOP = """---
 """
 
 
-def _resets(names, round_no):
-    return [{"user": name, "password": "Reset-%d-%06d-Aa9!" % (round_no, index)} for index, name in enumerate(names)]
-
-
 def _verify(sim, ids, resets, expected_writes):
     lost = sum(1 for user_id, entry in zip(ids, resets) if not sim.check_password(user_id, entry["password"]))
     twice = sum(1 for user_id in ids if sim.write_count(user_id) > expected_writes)
@@ -81,22 +77,22 @@ def main():
         names = [sim.user(user_id)["username"] for user_id in ids]
         base = {"jc_url": sim.url, "jc_key": sim.api_key, "use_bulk": False}
 
-        resets = _resets(names, 1)
+        resets = reset_entries(names, 1)
         sim.clear_calls()
         list_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=resets))
         list_calls = sim.call_count()
         lost, twice = _verify(sim, ids, resets, 1)
 
-        bulk = _resets(names, 4)
+        bulk = reset_entries(names, 4)
         sim.clear_calls()
         bulk_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=bulk, use_bulk=True))
         bulk_calls = sim.call_count()
         bulk_lost, bulk_twice = _verify(sim, ids, bulk, 2)
 
-        sample = _resets(names[:args.baseline_users], 2)
+        sample = reset_entries(names[:args.baseline_users], 2)
         uri_seconds, _proc = run_playbook(workdir, inventory, URI_LOOP, dict(base, resets=sample))
 
-        storm = _resets(names, 3)
+        storm = reset_entries(names, 3)
         sim.clear_calls()
         sim.set_rate_limit(fraction=args.storm, seed=20261123)
         storm_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=storm))

@@ -14,7 +14,7 @@ import argparse
 import platform
 import tempfile
 
-from _common import controller_inventory, run_playbook
+from _common import controller_inventory, reset_entries, run_playbook
 
 import oktasim  # noqa: E402  (tests/ on sys.path via _common)
 
@@ -51,10 +51,6 @@ URI_LOOP = """---
 """
 
 
-def _resets(names, round_no):
-    return [{"user": name, "password": "Reset-%d-%06d-Aa9!" % (round_no, index)} for index, name in enumerate(names)]
-
-
 def _verify(sim, names, resets, writes_before):
     """Users whose new password is not set, and users written more than once by the run."""
     lost = sum(1 for name, entry in zip(names, resets) if not sim.check_password(name, entry["password"]))
@@ -77,20 +73,20 @@ def main():
         names = ["user%05d@example.com" % index for index in range(1, args.users + 1)]
         base = {"okta_url": sim.url, "okta_token": sim.api_token}
 
-        resets = _resets(names, 1)
+        resets = reset_entries(names, 1)
         sim.clear_calls()
         list_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=resets))
         list_calls = sim.call_count()
         routes = sim.route_counts()
         lost, twice = _verify(sim, names, resets, {})
 
-        sample = _resets(names[:args.baseline_users], 2)
+        sample = reset_entries(names[:args.baseline_users], 2)
         sim.clear_calls()
         uri_seconds, _proc = run_playbook(workdir, inventory, URI_LOOP, dict(base, resets=sample))
         uri_calls = sim.call_count()
 
         storm_names = names[:storm_users]
-        storm = _resets(storm_names, 3)
+        storm = reset_entries(storm_names, 3)
         before = dict((name, sim.write_count(name)) for name in storm_names)
         sim.clear_calls()
         sim.set_rate_limit(fraction=args.storm, seed=20261203, reset_seconds=0)
