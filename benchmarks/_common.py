@@ -13,6 +13,8 @@ if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 BIN = os.path.dirname(sys.executable)
 
+import fleetsim  # noqa: E402  pylint: disable=wrong-import-position  # from TESTS, put on the path above
+
 
 def collections_path():
     """The directory above ansible_collections (scripts/bench.sh runs us from the placed copy)."""
@@ -38,7 +40,7 @@ def run_playbook(workdir, inventory, playbook_text, variables, forks=5, vars_fil
 
     In a session of its own: with no controlling terminal, tools read prompted secrets from standard input."""
     playbook = write(os.path.join(workdir, "playbook.yml"), playbook_text)
-    varsfile = write(os.path.join(workdir, "vars.json"), json.dumps(variables))
+    varsfile = write(os.path.join(workdir, "vars.json"), fleetsim.untemplated_json(variables))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOST_KEY_CHECKING="False",
                ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS=str(forks))
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-e", "@" + varsfile]
