@@ -130,6 +130,65 @@ options:
         again, and the new temporary password replaces the lost one (at most O(retries) more times).
     type: bool
     default: false
+  generate:
+    description:
+      - Make a new password for each user of O(user) or O(users), from Python's C(secrets), and keep them only in the
+        Ansible-Vault file O(password_file), which the help desk opens with C(ansible-vault view). They are never
+        returned, logged or shown in a diff. O(password), O(passwords) and O(generate_temporary) are not given.
+      - Each password has O(generate_length) characters - lower and upper case letters, digits and symbols, none of
+        C({ } % #) (so that Ansible never reads one as a template), no user name in it - and passes the collection's
+        password validator (what every Mac store takes). The directory's fetched policy is then checked as for any
+        password, before anything is sent; a user whose password it refuses (a rule about the user's own names, say)
+        gets another, at most three times, and is never sent a refused one.
+      - The file is written, encrypted, before any password is sent, with each user C(pending); after the run each
+        user's C(state) is what became of the reset (C(set), C(unknown), C(failed)). A re-run takes the file as it
+        is - users already C(set) are left alone and reported unchanged, users C(pending), C(unknown) or C(failed)
+        are sent the password already in the file - so no password is made twice for a user and the file always
+        holds the one each user was sent.
+      - Runs on the controller, in this module's action plugin (so the task cannot use C(async)). In check mode the
+        passwords are made and checked against the policy, and the file is not written.
+    type: bool
+    default: false
+  password_file:
+    description:
+      - With O(generate=true), the Ansible-Vault-encrypted YAML file (mode C(0600)) that holds the generated
+        passwords, a mapping of each user (as given in O(user)/O(users)) to C(password), C(state) and C(generated)
+        (when, UTC). Its directory must exist.
+      - An existing file is read with the same vault secret and kept; a file that is not vault-encrypted, or that the
+        secret does not open, fails the task before anything is sent.
+    type: path
+  vault_id:
+    description:
+      - With O(generate=true), the label of the vault secret to encrypt O(password_file) with, among those given to
+        C(ansible-playbook) (C(--vault-id label@source)). Without it, the run's only secret or the one labelled
+        C(default).
+      - With O(vault_password_file), the label written into the file's header.
+    type: str
+  vault_password_file:
+    description:
+      - With O(generate=true), a file holding the vault password (or an executable that prints it), instead of the
+        secrets given to C(ansible-playbook).
+    type: path
+  generate_length:
+    description:
+      - With O(generate=true), the length of each generated password, V(14) to V(64) characters.
+    type: int
+    default: 20
+  progress_path:
+    description:
+      - Set by this module's action plugin, not by tasks. Where the module writes how far a list-form run has got
+        (users done, failures so far, never a name or a secret), for the action plugin to show on the controller
+        while the module runs.
+      - The action plugin sets it when the task runs on the controller (a C(local) connection, no C(become)) and the
+        list has at least 100 users; it then prints a line every O(progress_interval) seconds while users get done -
+        users done of the total, users per second, failures so far - and one when the run ends. A single-user run, a
+        short list or a run on another host prints nothing extra.
+    type: path
+  progress_interval:
+    description:
+      - Seconds between the progress lines of a long list-form run (see O(progress_path)); V(0) shows none.
+    type: int
+    default: 10
   unlock:
     description:
       - Also unlock users whose account is locked (with O(provider=ad), C(lockoutTime=0) after the reset).
@@ -226,6 +285,17 @@ EXAMPLES = r"""
     unlock: true
   delegate_to: localhost
 
+- name: Generated temporary passwords for many users, kept only in a vault file the help desk opens
+  # ansible-playbook reset.yml --vault-id helpdesk@prompt; then: ansible-vault view --vault-id helpdesk@prompt ...
+  macfleet.credsync.directory_password:
+    users: "{{ staff_usernames }}"
+    generate: true
+    password_file: /srv/helpdesk/passwords-2026-12-03.vault.yml
+    vault_id: helpdesk
+    temporary: true                   # each user chooses their own at next login
+  delegate_to: localhost
+  register: generated
+
 - name: Okta - temporary passwords Okta makes, for many users (returned, so the task has no_log)
   macfleet.credsync.directory_password:
     provider: okta
@@ -306,6 +376,27 @@ results:
   sample: [{user: alice, id: 5f1b2c3d4e5f60718293a4b5, username: alice, changed: true, failed: false, expired: true,
             unlocked: false, outcome: set}, {user: bob, changed: false, failed: true, outcome: failed,
             msg: "no JumpCloud user with username, email or id 'bob'"}]
+generated:
+  description:
+    - With O(generate=true), the users (as given) that were given a new password by this run; the passwords
+      themselves are only in O(password_file). Users already C(set) in the file by an earlier run are not in it.
+  returned: with O(generate=true)
+  type: list
+  elements: str
+  sample: [alice, bob]
+password_file:
+  description: With O(generate=true), the vault-encrypted file of the generated passwords.
+  returned: with O(generate=true)
+  type: str
+  sample: /srv/helpdesk/passwords-2026-12-03.vault.yml
+policy_rules:
+  description:
+    - The directory policy's rules the password breaks, when it was refused before anything was sent (single-user
+      form; also in each entry of RV(results)).
+  returned: when the policy refused the password
+  type: list
+  elements: str
+  sample: ["at least 14 characters"]
 summary:
   description: Counts for the list form; C(unknown) counts the users whose outcome is unknown (also counted failed).
   returned: with O(users) or O(passwords)
@@ -318,6 +409,10 @@ from ansible_collections.macfleet.credsync.plugins.module_utils._directory.modul
 from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import PasswordError, check_password
 
 
+# Options the action plugin carries out and removes before the module runs.
+_GENERATE_OPTIONS = ("password_file", "vault_id", "vault_password_file")
+
+
 def password_problems(dm):
     """Every new password checked by the collection's one validator before the directory is contacted.
 
@@ -325,6 +420,11 @@ def password_problems(dm):
     """
     params = dm.params
     problems = []
+    if params["generate"] or any(params[name] is not None for name in _GENERATE_OPTIONS):
+        # The action plugin takes these away before the module runs: here they mean it did not run.
+        problems.append("generate, password_file, vault_id and vault_password_file are carried out by the action "
+                        "plugin macfleet.credsync.directory_password on the controller, which did not run for this "
+                        "task; call the module by that name")
     if params["generate_temporary"]:
         if params["password"] is not None or params["passwords"] is not None:
             problems.append("generate_temporary makes the passwords: password and passwords must not be given")
@@ -370,6 +470,13 @@ def main():
         password=dict(type="raw", no_log=True),
         temporary=dict(type="bool", default=False),
         generate_temporary=dict(type="bool", default=False),
+        generate=dict(type="bool", default=False),
+        password_file=dict(type="path", no_log=False),
+        vault_id=dict(type="str"),
+        vault_password_file=dict(type="path", no_log=False),
+        generate_length=dict(type="int", default=20),
+        progress_path=dict(type="path"),
+        progress_interval=dict(type="int", default=10),
         unlock=dict(type="bool", default=False),
         bulk=dict(type="bool", default=False),
         already_set_within=dict(type="int", default=60),

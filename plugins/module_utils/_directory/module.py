@@ -20,7 +20,8 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from .._common.module import CheckedModule
 from .._common.redact import redact
 from .._common.text import control_characters
-from .base import DirectoryError, UserNotFound, run_bounded
+from .base import DirectoryError, PolicyViolation, UserNotFound, run_bounded
+from .progress import ProgressFile
 from . import ad, http, jumpcloud, okta
 
 CONNECTION_SPEC = dict(
@@ -379,11 +380,25 @@ class DirectoryModule:
                 raise DirectoryError("skipped: another user failed (fail_fast)")
             return user
 
+        # The bulk path answers all users at once: nothing to count on the way.
+        progress = self._progress(len(identifiers)) if batch is None else None
+
+        def counted(identifier):
+            try:
+                value = work(identifier, accepted(identifier))
+            except DirectoryError:
+                progress.tick(failed=True)
+                raise
+            progress.tick()
+            return value
+
         if batch is None:
-            outcomes = run_bounded(identifiers, lambda identifier: work(identifier, accepted(identifier)),
+            outcomes = run_bounded(identifiers, counted if progress else lambda i: work(i, accepted(i)),
                                    self._workers, self.params["fail_fast"])
         else:
             outcomes = _batched(identifiers, accepted, batch)
+        if progress:
+            progress.close()
         results = []
         for identifier, value, error in outcomes:
             entry = {"user": identifier, "changed": False, "failed": error is not None}
@@ -393,6 +408,8 @@ class DirectoryModule:
             if error is not None:
                 entry["msg"] = self.redact(str(error))
                 entry["not_found"] = isinstance(error, UserNotFound)
+                if isinstance(error, PolicyViolation):
+                    entry["policy_rules"] = [self.redact(rule) for rule in error.rules]
                 # What became of the change: failed (not made), unknown (may or may not be), or set when only a
                 # later step (the expiry, the unlock) failed.
                 entry["outcome"] = getattr(error, "outcome", None) or "failed"
@@ -412,6 +429,13 @@ class DirectoryModule:
                 entry.pop("diff", None)
                 answered.append(entry)
         return answered
+
+    def _progress(self, total):
+        """A ProgressFile when the task asked for one (progress_path, set by the action plugin), else None."""
+        path = self.params.get("progress_path")
+        if not path or self.params.get("user") is not None:
+            return None
+        return ProgressFile(path, total)
 
     def exit_with(self, results, **extra):
         """Single-user form: that user's fields at top level; list form: results plus counts."""
