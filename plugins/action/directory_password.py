@@ -71,7 +71,7 @@ class ActionModule(ActionBase):
     def _runs_here(self):
         """Whether the module runs on this controller as this user, so it can write where the plugin reads."""
         transport = getattr(self._connection, "transport", None) or getattr(self._connection, "_load_name", "")
-        return str(transport).split(".")[-1] == "local" and not self._play_context.become
+        return str(transport).rsplit(".", maxsplit=1)[-1] == "local" and not self._play_context.become
 
 
 class _Generation:

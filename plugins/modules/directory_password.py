@@ -136,7 +136,7 @@ options:
         Ansible-Vault file O(password_file), which the help desk opens with C(ansible-vault view). They are never
         returned, logged or shown in a diff. O(password), O(passwords) and O(generate_temporary) are not given.
       - Each password has O(generate_length) characters - lower and upper case letters, digits and symbols, none of
-        C({ } % #) (so that Ansible never reads one as a template), no user name in it - and passes the collection's
+        C({}%#) (so that Ansible never reads one as a template), no user name in it - and passes the collection's
         password validator (what every Mac store takes). The directory's fetched policy is then checked as for any
         password, before anything is sent; a user whose password it refuses (a rule about the user's own names, say)
         gets another, at most three times, and is never sent a refused one.
