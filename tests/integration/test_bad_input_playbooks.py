@@ -17,7 +17,7 @@ import badinput_lib
 import fleetsim
 import jcsim
 from badinput_lib import Case
-from credsync_testlib import COLLECTIONS_PATH, in_collection_tree
+from credsync_testlib import COLLECTIONS_PATH, skip_outside_collection_tree
 
 BIN = os.path.dirname(sys.executable)
 GOOD_PASSWORD = "Good-Pass-1!xyz"
@@ -157,8 +157,7 @@ class Fleet:
 
 @pytest.fixture(scope="module", name="fleet")
 def _fleet(tmp_path_factory):
-    if not in_collection_tree():
-        pytest.skip("needs the collection at ansible_collections/macfleet/credsync (run scripts/test.sh)")
+    skip_outside_collection_tree()
     with jcsim.JumpCloudSim() as sim:
         yield Fleet(tmp_path_factory.mktemp("bad-input-playbooks"), sim)
 

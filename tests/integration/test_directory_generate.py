@@ -14,6 +14,8 @@ import types
 import pytest
 import yaml
 
+import badinput_lib
+from badinput_lib import Case
 from jcsim import JumpCloudSim
 
 MODULE = "macfleet.credsync.directory_password"
@@ -176,33 +178,44 @@ def test_a_password_the_policy_refuses_is_never_sent_nor_kept(gen):
         gen.sim.set_password_policy(minLength=12)
 
 
-@pytest.mark.parametrize("problem", ["plain-file", "wrong-secret", "with-password", "no-file-option", "short",
-                                     "no-folder", "file-without-generate"])
-def test_bad_input_is_refused_and_nothing_is_sent(gen, problem):
-    users = gen.users(1)
-    args = {"users": users}
-    if problem == "plain-file":
+BAD = [
+    Case("plain-file", {}, mentions=("password_file", "not encrypted")),
+    Case("wrong-secret", {}, mentions=("password_file", "vault secret")),
+    Case("with-password", {"password": "Some-Pass-123-x"}, mentions=("generate", "password"),
+         secrets=["Some-Pass-123-x"]),
+    Case("no-file-option", {"password_file": ""}, mentions=("password_file",)),
+    Case("short", {"generate_length": 8}, mentions=("generate_length",)),
+    Case("length-not-a-number", {"generate_length": "long"}, mentions=("generate_length",)),
+    Case("no-folder", {"password_file": "<tmp>/nowhere/p.yml"}, mentions=("password_file", "directory")),
+    Case("file-without-generate", {"generate": False, "password": "Some-Pass-123-x"},
+         mentions=("password_file", "generate"), secrets=["Some-Pass-123-x"]),
+    Case("users-a-string", {"users": "<user>"}, mentions=("users",)),
+    Case("users-twice", {"users": ["<user>", "<user>"]}, mentions=("each user may be given once",)),
+    Case("user-and-users", {"user": "<user>"}, mentions=("user", "users")),
+    Case("unknown-vault-id", {"vault_password_file": "", "vault_id": "helpdesk"}, mentions=("vault_id", "helpdesk")),
+    Case("no-vault-secret", {"vault_password_file": ""}, mentions=("vault",)),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=[case.name for case in BAD])
+def test_bad_input_is_refused_and_nothing_is_sent(request, gen, case):
+    user, = gen.users(1)
+    if case.name == "plain-file":
         gen.file.write_text("alice: not encrypted\n")
-    elif problem == "wrong-secret":
+    elif case.name == "wrong-secret":
         gen.run(users=gen.users(1))
         gen.vault_pass.write_text("another secret\n")
-    elif problem == "with-password":
-        args["password"] = "Some-Pass-123-x"
-    elif problem == "no-file-option":
-        args["password_file"] = ""
-    elif problem == "short":
-        args["generate_length"] = 8
-    elif problem == "no-folder":
-        args["password_file"] = str(gen.tmp / "nowhere" / "p.yml")
-    elif problem == "file-without-generate":
-        args.update(generate=False, password="Some-Pass-123-x")
+    placeholders = {"<user>": user, "<tmp>/nowhere/p.yml": str(gen.tmp / "nowhere" / "p.yml")}
+    args = {"users": [user]}
+    for name, value in case.args.items():
+        args[name] = [placeholders.get(v, v) for v in value] if isinstance(value, list) else placeholders.get(value, value)
     before = gen.file.read_bytes() if gen.file.exists() else None
     gen.sim.clear_calls()
     run, result = gen.run(**args)
-    assert run.rc != 0 and result["msg"], run
-    assert not gen.writes()
-    assert (gen.file.read_bytes() if gen.file.exists() else None) == before
-    assert "Traceback" not in run.output
+    wrote = bool(gen.writes()) or (gen.file.read_bytes() if gen.file.exists() else None) != before
+    verdict = badinput_lib.verdict(case, result, run.output, wrote)
+    badinput_lib.record(request, "bad input", verdict=verdict, bad=case.bad)
+    assert verdict == badinput_lib.REFUSED, "%s: %s\n%s" % (case.name, verdict, run.output[-2500:])
 
 
 def test_a_long_list_shows_its_progress_and_a_single_user_does_not(gen):

@@ -15,7 +15,7 @@ import yaml
 
 import fleetsim
 import jcsim
-from credsync_testlib import COLLECTIONS_PATH, in_collection_tree
+from credsync_testlib import COLLECTIONS_PATH, skip_outside_collection_tree
 
 BIN = os.path.dirname(sys.executable)
 
@@ -59,8 +59,7 @@ class Run:
 
 @pytest.fixture(scope="module", name="run")
 def _run(tmp_path_factory):
-    if not in_collection_tree():
-        pytest.skip("needs the collection at ansible_collections/macfleet/credsync (run scripts/test.sh)")
+    skip_outside_collection_tree()
     with jcsim.JumpCloudSim() as sim:
         yield Run(tmp_path_factory.mktemp("generate-fleet"), sim)
 
