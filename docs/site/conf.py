@@ -33,6 +33,8 @@ ANSIBLE_OBJECTS = [
      "Return Values"),
     ("ansible_configuration_settings", "std:label", _CONFIG + "#ansible-configuration-settings",
      "Ansible Configuration Settings"),
+    # "This module has a corresponding action plugin" (directory_password).
+    ("action_plugins", "std:label", "plugins/action.html#action-plugins", "Action plugins"),
 ] + [
     ("ansible_collections.ansible.builtin.%s_module" % name, "std:label",
      "collections/ansible/builtin/%s_module.html#ansible-collections-ansible-builtin-%s-module" % (name, name),

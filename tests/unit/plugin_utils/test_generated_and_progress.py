@@ -21,7 +21,7 @@ from ansible_collections.macfleet.credsync.plugins.plugin_utils._progress import
 
 
 def test_generated_passwords_have_every_kind_no_template_characters_and_no_user_name():
-    made = [generated.generate_password(20, "amelia@example.com") for _ in range(500)]
+    made = [generated.generate_password(20, "amelia@example.com") for _attempt in range(500)]
     assert len(set(made)) == 500
     for password in made:
         assert len(password) == 20 and password_problems(password) == []
@@ -44,7 +44,7 @@ def test_the_password_file_is_encrypted_0600_and_round_trips(tmp_path):
     assert data.startswith(b"$ANSIBLE_VAULT;1.2;AES256;helpdesk") and b"Ab3!" not in data
     assert stat.S_IMODE(os.stat(str(tmp_path / "p.vault.yml")).st_mode) == 0o600
     assert store.load() == entries
-    assert [name for name in os.listdir(str(tmp_path))] == ["p.vault.yml"]  # nothing left beside it
+    assert os.listdir(str(tmp_path)) == ["p.vault.yml"]  # nothing left beside it
 
 
 def test_a_file_the_secret_does_not_open_or_not_encrypted_is_refused_and_kept(tmp_path):
