@@ -38,15 +38,18 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        if not args.get("generate"):
+        kind = _Generation if args.get("generate") else _OktaTemporary if (
+            args.get("generate_temporary") and args.get("password_file") is not None) else None
+        if kind is None:
             for name in _GENERATE_OPTIONS[1:]:
                 if args.get(name) is not None and name != "generate_length":
-                    return dict(result, failed=True, msg="%s: only with generate=true" % name)
+                    return dict(result, failed=True,
+                                msg="%s: only with generate=true (or generate_temporary with provider okta)" % name)
             args.pop("generate", None)
             result.update(self._module(args, task_vars))
             return result
         try:
-            result.update(_Generation(self, args, task_vars).run())
+            result.update(kind(self, args, task_vars).run())
         except AnsibleError as exc:
             result.update(failed=True, msg="nothing was sent: %s" % exc.message)
         return result
@@ -74,22 +77,25 @@ class ActionModule(ActionBase):
         return str(transport).rsplit(".", maxsplit=1)[-1] == "local" and not self._play_context.become
 
 
-class _Generation:
-    """generate=true: make the passwords, keep them in the vault file first, send them, record what became of each."""
+class _VaultRun:
+    """A run whose passwords are kept only in the vault file: the users, the file, the result without a password."""
+
+    what = "generate"
+    excluded = ()
 
     def __init__(self, action, args, task_vars):
         self.action = action
         self.task_vars = task_vars
         self.check = action._task.check_mode or action._play_context.check_mode
-        given = [name for name in ("password", "passwords", "generate_temporary") if args.get(name)]
+        given = [name for name in self.excluded if args.get(name)]
         if given:
-            raise AnsibleError("generate makes the passwords: %s must not be given" % ", ".join(given))
+            raise AnsibleError("%s makes the passwords: %s must not be given" % (self.what, ", ".join(given)))
         if args.get("user") is not None and args.get("users") is not None:
             raise AnsibleError("user and users are mutually exclusive")
         self.single = args.get("user") is not None
         users = [args["user"]] if self.single else args.get("users")
         if not users or not isinstance(users, list) or not all(isinstance(u, str) and u.strip() for u in users):
-            raise AnsibleError("generate needs user, or users as a list of user names")
+            raise AnsibleError("%s needs user, or users as a list of user names" % self.what)
         if len(set(users)) != len(users):
             raise AnsibleError("each user may be given once")
         self.users = users
@@ -100,11 +106,61 @@ class _Generation:
         if not MIN_LENGTH <= self.length <= MAX_LENGTH:
             raise AnsibleError("generate_length must be %d to %d" % (MIN_LENGTH, MAX_LENGTH))
         if not args.get("password_file"):
-            raise AnsibleError("generate needs password_file, the vault-encrypted file the passwords are kept in")
+            raise AnsibleError("%s needs password_file, the vault-encrypted file the passwords are kept in"
+                               % self.what)
         label, secret = vault_secret(action._loader, args.get("vault_id"), args.get("vault_password_file"))
         self.file = PasswordFile(os.path.expanduser(args["password_file"]), secret, label)
         self.args = dict((k, v) for k, v in args.items() if k not in _GENERATE_OPTIONS + ("user", "users"))
         self.warnings = []
+
+    def _result(self, outcomes, done, generated):
+        earlier = {"changed": False, "failed": False, "outcome": "set",
+                   "note": "set by an earlier run; the password is in password_file"}
+        results = [dict(earlier, user=user) if user in done else outcomes[user] for user in self.users]
+        failed = [entry for entry in results if entry.get("failed")]
+        changed = any(entry.get("changed") for entry in results)
+        extra = dict(generated=generated, password_file=self.file.path, changed=changed)
+        if self.warnings:
+            extra["warnings"] = list(dict.fromkeys(self.warnings))
+        if self.single:
+            result = dict(results[0], **extra)
+            if failed:
+                result["failed"] = True
+            else:
+                result.pop("failed", None)
+            return result
+        summary = dict(total=len(results), changed=sum(1 for r in results if r.get("changed")), failed=len(failed),
+                       unknown=sum(1 for r in results if r.get("outcome") == "unknown"))
+        result = dict(extra, results=results, summary=summary)
+        if failed:
+            result.update(failed=True, msg="%d of %d users failed: %s" % (len(failed), len(results), "; ".join(
+                "%s: %s" % (r["user"], r.get("msg")) for r in failed[:10])))
+        return result
+
+    def _entries(self, answer, users):
+        """The module's per-user entries (in order), or None when it failed before any user was worked on."""
+        if self.single:
+            if "outcome" not in answer:
+                return None
+            entry = dict((k, v) for k, v in answer.items() if k not in ("invocation", "_ansible_no_log"))
+            entry.update(user=users[0])
+            return [entry]
+        results = answer.get("results")
+        if not isinstance(results, list) or len(results) != len(users):
+            return None
+        return results
+
+    def _whole_failure(self, answer, generated):
+        # Users the file holds as pending stay so: whatever was sent, a re-run sends these same passwords.
+        result = dict((k, v) for k, v in answer.items() if k != "results")
+        result.update(generated=[] if self.check else generated, password_file=self.file.path)
+        return result
+
+
+class _Generation(_VaultRun):
+    """generate=true: make the passwords, keep them in the vault file first, send them, record what became of each."""
+
+    excluded = ("password", "passwords", "generate_temporary")
 
     def run(self):
         entries = self.file.load()
@@ -154,45 +210,45 @@ class _Generation:
             args["passwords"] = [{"user": user, "password": work[user]["password"]} for user in users]
         return args
 
-    def _entries(self, answer, users):
-        """The module's per-user entries (in order), or None when it failed before any user was worked on."""
-        if self.single:
-            if "outcome" not in answer:
-                return None
-            entry = dict((k, v) for k, v in answer.items() if k not in ("invocation", "_ansible_no_log"))
-            entry.update(user=users[0])
-            return [entry]
-        results = answer.get("results")
-        if not isinstance(results, list) or len(results) != len(users):
-            return None
-        return results
 
-    def _whole_failure(self, answer, generated):
-        # The file keeps these users pending: whatever was sent, a re-run sends these same passwords.
-        result = dict(answer)
-        result.update(generated=[] if self.check else generated, password_file=self.file.path)
-        return result
+class _OktaTemporary(_VaultRun):
+    """generate_temporary with password_file: Okta makes each temporary password; it goes into the vault file only.
 
-    def _result(self, outcomes, done, generated):
-        earlier = {"changed": False, "failed": False, "outcome": "set",
-                   "note": "set by an earlier run; the password is in password_file"}
-        results = [dict(earlier, user=user) if user in done else outcomes[user] for user in self.users]
-        failed = [entry for entry in results if entry.get("failed")]
-        changed = any(entry.get("changed") for entry in results)
-        extra = dict(generated=generated, password_file=self.file.path, changed=changed)
-        if self.warnings:
-            extra["warnings"] = list(dict.fromkeys(self.warnings))
-        if self.single:
-            result = dict(results[0], **extra)
-            if failed:
-                result["failed"] = True
-            else:
-                result.pop("failed", None)
-            return result
-        summary = dict(total=len(results), changed=sum(1 for r in results if r.get("changed")), failed=len(failed),
-                       unknown=sum(1 for r in results if r.get("outcome") == "unknown"))
-        result = dict(extra, results=results, summary=summary)
-        if failed:
-            result.update(failed=True, msg="%d of %d users failed: %s" % (len(failed), len(results), "; ".join(
-                "%s: %s" % (r["user"], r.get("msg")) for r in failed[:10])))
-        return result
+    Okta makes the password, so it cannot be kept before it is sent: each answer's password is written to the file as
+    soon as the module ends, and taken out of the result. A user already set in the file is left alone; a user whose
+    password was lost (the controller died before the file was written) gets a new one on a re-run, which replaces
+    the one nobody received.
+    """
+
+    what = "generate_temporary"
+    excluded = ("password", "passwords")
+
+    def run(self):
+        entries = self.file.load()
+        done = [u for u in self.users if entries.get(u, {}).get("state") == "set"]
+        pending = [u for u in self.users if u not in done]
+        if not pending:
+            return self._result({}, done, [])
+        args = dict(self.args, generate_temporary=True)
+        args.update({"user": pending[0]} if self.single else {"users": pending})
+        # The module returns what Okta made only to a no_log task; this plugin is that task's only reader.
+        task = self.action._task
+        was, task.no_log = task.no_log, True
+        try:
+            answer = self.action._module(args, self.task_vars)
+        finally:
+            task.no_log = was
+        self.warnings.extend(answer.get("warnings") or [])
+        answered = self._entries(answer, pending)
+        if answered is None:
+            return self._whole_failure(answer, [])
+        outcomes, generated = {}, []
+        for user, entry in zip(pending, answered):
+            temporary = entry.pop("temporary_password", None)
+            if temporary and not self.check:
+                entries[user] = {"password": temporary, "state": "set", "generated": now()}
+                generated.append(user)
+            outcomes[user] = entry
+        if generated:
+            self.file.save(entries)
+        return self._result(outcomes, done, generated)

@@ -122,10 +122,12 @@ options:
     description:
       - With O(provider=okta) only. Okta makes a temporary password for each user and expires it
         (C(expire_password_with_temp_password)); O(password) and O(passwords) are not given.
-      - The temporary password is a secret like any other, and it is returned in RV(temporary_password) (list form
-        in each entry of RV(results)) so that it can be handed to the user or synced to the Mac. So the task must
-        run with C(no_log=true) (then no output, log or diff shows it); without it the run is refused before
-        anything is written.
+      - With O(password_file), each temporary password goes into that Ansible-Vault file (as with O(generate)) and is
+        not returned; users already C(set) in the file are left alone on a re-run. This is the way to prefer.
+      - Without O(password_file), the temporary password is returned in RV(temporary_password) (list form in each
+        entry of RV(results)) so that it can be handed to the user or synced to the Mac. So the task must run with
+        C(no_log=true) (then no output, log or diff shows it); without it the run is refused before anything is
+        written.
       - An answer lost on the way may hide a temporary password set and never received; the call is then sent
         again, and the new temporary password replaces the lost one (at most O(retries) more times).
     type: bool
@@ -151,7 +153,7 @@ options:
     default: false
   password_file:
     description:
-      - With O(generate=true), the Ansible-Vault-encrypted YAML file (mode C(0600)) that holds the generated
+      - With O(generate=true) or O(generate_temporary=true), the Ansible-Vault-encrypted YAML file (mode C(0600)) that holds the generated
         passwords, a mapping of each user (as given in O(user)/O(users)) to C(password), C(state) and C(generated)
         (when, UTC). Its directory must exist.
       - An existing file is read with the same vault secret and kept; a file that is not vault-encrypted, or that the
@@ -296,6 +298,17 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: generated
 
+- name: Okta - temporary passwords Okta makes, kept only in a vault file (not returned)
+  macfleet.credsync.directory_password:
+    provider: okta
+    org_url: https://example.okta.com
+    api_token: "{{ okta_api_token }}"
+    users: "{{ locked_out_logins }}"
+    generate_temporary: true
+    password_file: /srv/helpdesk/okta-temporary.vault.yml
+    unlock: true
+  delegate_to: localhost
+
 - name: Okta - temporary passwords Okta makes, for many users (returned, so the task has no_log)
   macfleet.credsync.directory_password:
     provider: okta
@@ -358,7 +371,7 @@ temporary_password:
   description:
     - The temporary password Okta made (O(generate_temporary=true); single-user form, and in each entry of
       RV(results)). Returned only to a task run with C(no_log=true).
-  returned: success, with O(generate_temporary=true)
+  returned: success, with O(generate_temporary=true) and no O(password_file)
   type: str
   sample: "********"
 note:
@@ -378,15 +391,15 @@ results:
             msg: "no JumpCloud user with username, email or id 'bob'"}]
 generated:
   description:
-    - With O(generate=true), the users (as given) that were given a new password by this run; the passwords
+    - With O(generate=true) (or O(generate_temporary=true) and O(password_file)), the users (as given) that were given a new password by this run; the passwords
       themselves are only in O(password_file). Users already C(set) in the file by an earlier run are not in it.
-  returned: with O(generate=true)
+  returned: with O(password_file)
   type: list
   elements: str
   sample: [alice, bob]
 password_file:
-  description: With O(generate=true), the vault-encrypted file of the generated passwords.
-  returned: with O(generate=true)
+  description: With O(generate=true) (or O(generate_temporary=true)), the vault-encrypted file of the passwords.
+  returned: with O(password_file)
   type: str
   sample: /srv/helpdesk/passwords-2026-12-03.vault.yml
 policy_rules:

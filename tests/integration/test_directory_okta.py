@@ -18,6 +18,7 @@ import time
 import types
 
 import pytest
+import yaml
 
 from credsync_testlib import ansible_env
 from oktasim import OktaSim
@@ -282,6 +283,29 @@ def test_generated_temporary_passwords_are_returned_to_a_no_log_task_and_never_s
         assert okta.sim.user_state(user.login)["status"] == "PASSWORD_EXPIRED"
         assert okta.sim.login(user.login, temp)["result"] == "password_expired"
     assert okta.count(TEMP) == 2 and okta.count(UNLOCK) == 1
+
+
+def test_temporary_passwords_okta_makes_go_into_the_vault_file_and_are_not_returned(okta, tmp_path):
+    users = [okta.user(), okta.user(locked=True)]
+    vault_pass = tmp_path / "vault-pass"
+    vault_pass.write_text("okta help desk\n")
+    password_file = tmp_path / "okta-temporary.vault.yml"
+    args = {"users": [u.login for u in users], "generate_temporary": True, "unlock": True,
+            "password_file": str(password_file), "vault_password_file": str(vault_pass)}
+    result = okta.run("directory_password", args, rc=0)  # no no_log: nothing secret comes back
+    assert result["generated"] == [u.login for u in users]
+    assert all("temporary_password" not in entry for entry in result["results"])
+    temps = [okta.sim.temp_password(u.login) for u in users]
+    assert all(temps) and not any(temp in result["run"].output for temp in temps)
+    kept = yaml.safe_load(subprocess.run([os.path.join(BIN, "ansible-vault"), "view", "--vault-password-file",
+                                          str(vault_pass), str(password_file)], stdout=subprocess.PIPE, text=True,
+                                         check=True).stdout)
+    for user, temp in zip(users, temps):
+        assert kept[user.login]["password"] == temp and kept[user.login]["state"] == "set"
+        assert okta.sim.login(user.login, temp)["result"] == "password_expired"
+    again = okta.run("directory_password", args, rc=0)
+    assert again["generated"] == [] and not again["changed"]
+    assert okta.count(TEMP) == 2
 
 
 # --- OAuth 2.0 service app ------------------------------------------------------------------------
