@@ -34,6 +34,10 @@ def _password(value):
     return _with(credsync_passwords={"amelia": value, "bruno": NEW})
 
 
+def _password_for_bruno_only(**changes):
+    return _with(credsync_passwords={"bruno": NEW}, **changes)
+
+
 HOSTILE = badinput_lib.HOSTILE_PASSWORDS
 
 RESET_CASES = [Case("reset-password-%s" % name, _password(value), mentions=("amelia", rule),
@@ -69,6 +73,14 @@ RESET_CASES += [
     Case("reset-fail-on-error-garbage", _with(credsync_fail_on_error="sometimes"), mentions=("credsync_fail_on_error",)),
     Case("reset-skip-unsyncable-garbage", _with(credsync_skip_unsyncable="perhaps"),
          mentions=("credsync_skip_unsyncable",)),
+    Case("reset-generate-for-string", _with(credsync_generate_for="amelia", credsync_password_file="/tmp/p.yml"),
+         mentions=("credsync_generate_for",)),
+    Case("reset-generate-for-mapping", _with(credsync_generate_for={"amelia": True}, credsync_password_file="/tmp/p.yml"),
+         mentions=("credsync_generate_for",)),
+    Case("reset-generate-without-file", _password_for_bruno_only(credsync_generate_for=["amelia"]),
+         mentions=("credsync_generate_for", "credsync_password_file")),
+    Case("reset-generate-and-given", _with(credsync_generate_for=["amelia"], credsync_password_file="/tmp/p.yml"),
+         mentions=("credsync_generate_for", "both")),
     # Good inputs beside the bad ones (check mode: nothing changes either way).
     Case("reset-good", _with(), bad=False),
     Case("reset-good-history", _with(credsync_previous_passwords={"amelia": ["Not-Hers-Pass-8", PREVIOUS]}), bad=False),

@@ -6,6 +6,7 @@ view, as the help desk would, and checked in jcsim and in every store of amelia'
 or the report. A re-run changes nothing for amelia and keeps her password.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -35,7 +36,7 @@ class Run:
             "credsync_generate_for": [self.generated], "credsync_password_file": str(self.password_file)}))
         self.extra = extra
 
-    def playbook(self, name):
+    def playbook(self, name, *extra, playbook="reset_and_sync"):
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_HOST_KEY_CHECKING="False",
                    ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(self.tmp / "local"),
                    ANSIBLE_REMOTE_TEMP=str(self.tmp / "remote"), ANSIBLE_RETRY_FILES_ENABLED="False")
@@ -43,7 +44,8 @@ class Run:
         report = self.tmp / ("report-" + name)
         argv = [os.path.join(BIN, "ansible-playbook"), "-i", self.fleet.inventory, "-e", "@" + self.fleet.vars_file,
                 "-e", "@" + str(self.extra), "-e", "credsync_report_dir=%s" % report,
-                "--vault-password-file", str(self.vault_pass), "-f", "2", "-vvv", "macfleet.credsync.reset_and_sync"]
+                "--vault-password-file", str(self.vault_pass), "-f", "2", "-vvv"] + list(extra)
+        argv.append("macfleet.credsync." + playbook)
         proc = subprocess.run(argv, cwd=str(self.tmp), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=600, check=False)
         text = proc.stdout + proc.stderr + "".join(p.read_text() for p in report.glob("*") if p.is_file())
@@ -65,6 +67,11 @@ def _run(tmp_path_factory):
 
 
 def test_the_generated_password_is_set_kept_and_synced_and_a_rerun_keeps_it(run):
+    check, text = run.playbook("check", "--check")
+    assert check.returncode == 0, text[-4000:]
+    assert not run.password_file.exists() and not run.sim.writes()
+    assert not any(run.fleet.mac(host.name).write_calls() for host in run.fleet.hosts)
+    assert "check mode: the real run makes it" in text
     proc, text = run.playbook("first")
     assert proc.returncode == 0, text[-4000:]
     entries = run.view()
@@ -86,6 +93,12 @@ def test_the_generated_password_is_set_kept_and_synced_and_a_rerun_keeps_it(run)
     assert run.sim.user_state(user_id)["writes"] == writes
     assert password not in text
     assert stat_mode(run.password_file) == 0o600
+
+    audit, text = run.playbook("audit", playbook="verify_fleet")
+    assert audit.returncode == 0, text[-4000:]
+    rows = {row["host"]: row for row in json.loads((run.tmp / "report-audit" / "fleet-report.json").read_text())["hosts"]}
+    assert all(rows[host.name]["status"] == "in step" for host in run.fleet.hosts), rows
+    assert password not in text
 
 
 def stat_mode(path):
