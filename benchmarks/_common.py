@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -54,6 +55,23 @@ def run_playbook(workdir, inventory, playbook_text, variables, forks=5, vars_fil
         sys.stderr.write(proc.stdout.decode()[-4000:])
         raise SystemExit("ansible-playbook failed (rc %d)" % proc.returncode)
     return elapsed, proc
+
+
+# Appended to a list-form play whose task ends with no_log: a user the module reports failed (in a 429 storm, one
+# whose calls were all refused, retries spent) is a result, not a crash, and is named (never a password).
+NAME_FAILED = """      register: credsync_bench_reset
+      failed_when: credsync_bench_reset.results is not defined
+    - name: Name the users reported failed
+      ansible.builtin.debug:
+        msg: "credsync-bench-failed={{ credsync_bench_reset.results | selectattr('failed') | map(attribute='user')
+              | join(',') }}="
+"""
+
+
+def failed_users(proc):
+    """The users a NAME_FAILED play reported failed."""
+    found = re.search(r"credsync-bench-failed=([^=]*)=", proc.stdout.decode())
+    return set(filter(None, found.group(1).split(","))) if found else set()
 
 
 def reset_entries(names, round_no):

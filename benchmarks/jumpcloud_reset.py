@@ -13,7 +13,7 @@ import argparse
 import platform
 import tempfile
 
-from _common import controller_inventory, reset_entries, run_playbook
+from _common import NAME_FAILED, controller_inventory, failed_users, reset_entries, run_playbook
 
 import jcsim  # noqa: E402  (tests/ on sys.path via _common)
 
@@ -79,8 +79,10 @@ def main():
 
         resets = reset_entries(names, 1)
         sim.clear_calls()
-        list_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=resets))
+        list_seconds, list_proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=resets))
         list_calls = sim.call_count()
+        # The action plugin's progress lines (every 10 s): counts only, no call of their own.
+        progress = [line for line in list_proc.stdout.decode().splitlines() if "users done" in line]
         lost, twice = _verify(sim, ids, resets, 1)
 
         bulk = reset_entries(names, 4)
@@ -95,24 +97,32 @@ def main():
         storm = reset_entries(names, 3)
         sim.clear_calls()
         sim.set_rate_limit(fraction=args.storm, seed=20261123)
-        storm_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=storm))
+        storm_seconds, storm_proc = run_playbook(workdir, inventory, LIST_FORM + NAME_FAILED, dict(base, resets=storm))
+        storm_failed = failed_users(storm_proc)
         storm_429 = sum(1 for call in sim.calls() if call.get("status") == 429)
         sim.clear_rate_limit()
         storm_sample = list(range(args.baseline_users, args.users))
+        storm_sample = [i for i in storm_sample if names[i] not in storm_failed]  # reported failed: not lost
         storm_lost, storm_twice = _verify(sim, [ids[i] for i in storm_sample], [storm[i] for i in storm_sample], 3)
+        failed_unset = sum(1 for i, name in enumerate(names) if name in storm_failed
+                           and not sim.check_password(ids[i], storm[i]["password"]))
 
     list_rate = args.users / list_seconds
     uri_rate = args.baseline_users / uri_seconds
     print("machine: %s, %s, Python %s" % (platform.machine(), platform.platform(), platform.python_version()))
     print("list form:   %6d users in %7.1f s = %8.1f users/s, %.4f API calls per user, lost %d, written twice %d"
           % (args.users, list_seconds, list_rate, list_calls / float(args.users), lost, twice))
+    print("progress:    %d lines while it ran%s" % (len(progress), (", the last: " + progress[-1].split(": ", 1)[-1])
+                                                     if progress else ""))
     print("bulk form:   %6d users in %7.1f s = %8.1f users/s, %.4f API calls per user, lost %d, written twice %d"
           % (args.users, bulk_seconds, args.users / bulk_seconds, bulk_calls / float(args.users), bulk_lost, bulk_twice))
     print("uri loop:    %6d users in %7.1f s = %8.1f users/s (search + PUT per user)"
           % (args.baseline_users, uri_seconds, uri_rate))
     print("ratio:       %.1f x" % (list_rate / uri_rate))
-    print("429 storm:   %6d users in %7.1f s, %d answers were 429 (%.0f%% of calls), lost %d, written twice %d"
-          % (args.users, storm_seconds, storm_429, args.storm * 100, storm_lost, storm_twice))
+    print("429 storm:   %6d users in %7.1f s, %d answers were 429 (%.0f%% of calls), lost %d, written twice %d, "
+          "reported failed %d (every try refused; %d of them indeed not set)"
+          % (args.users, storm_seconds, storm_429, args.storm * 100, storm_lost, storm_twice, len(storm_failed),
+             failed_unset))
 
 
 if __name__ == "__main__":

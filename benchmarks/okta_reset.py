@@ -14,7 +14,7 @@ import argparse
 import platform
 import tempfile
 
-from _common import controller_inventory, reset_entries, run_playbook
+from _common import NAME_FAILED, controller_inventory, failed_users, reset_entries, run_playbook
 
 import oktasim  # noqa: E402  (tests/ on sys.path via _common)
 
@@ -90,11 +90,15 @@ def main():
         before = dict((name, sim.write_count(name)) for name in storm_names)
         sim.clear_calls()
         sim.set_rate_limit(fraction=args.storm, seed=20261203, reset_seconds=0)
-        storm_seconds, _proc = run_playbook(workdir, inventory, LIST_FORM, dict(base, resets=storm))
+        storm_seconds, storm_proc = run_playbook(workdir, inventory, LIST_FORM + NAME_FAILED, dict(base, resets=storm))
+        storm_failed = failed_users(storm_proc)
         storm_429 = sum(1 for call in sim.calls() if call.get("status") == 429)
         storm_calls = sim.call_count()
         sim.clear_rate_limit()
-        storm_lost, storm_twice = _verify(sim, storm_names, storm, before)
+        kept = [(name, entry) for name, entry in zip(storm_names, storm) if name not in storm_failed]
+        storm_lost, storm_twice = _verify(sim, [name for name, _entry in kept], [entry for _name, entry in kept], before)
+        failed_unset = sum(1 for name, entry in zip(storm_names, storm) if name in storm_failed
+                           and not sim.check_password(name, entry["password"]))
 
     list_rate = args.users / list_seconds
     uri_rate = args.baseline_users / uri_seconds
@@ -106,8 +110,9 @@ def main():
           % (args.baseline_users, uri_seconds, uri_rate, uri_calls / float(args.baseline_users)))
     print("ratio:       %.1f x" % (list_rate / uri_rate))
     print("429 storm:   %6d users in %7.1f s, %d of %d answers were 429 (%.0f%% of calls asked), lost %d, "
-          "written twice %d" % (storm_users, storm_seconds, storm_429, storm_calls, args.storm * 100, storm_lost,
-                                storm_twice))
+          "written twice %d, reported failed %d (every try refused; %d of them indeed not set)"
+          % (storm_users, storm_seconds, storm_429, storm_calls, args.storm * 100, storm_lost, storm_twice,
+             len(storm_failed), failed_unset))
 
 
 if __name__ == "__main__":
