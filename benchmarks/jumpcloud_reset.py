@@ -112,8 +112,8 @@ def main():
     print("machine: %s, %s, Python %s" % (platform.machine(), platform.platform(), platform.python_version()))
     print("list form:   %6d users in %7.1f s = %8.1f users/s, %.4f API calls per user, lost %d, written twice %d"
           % (args.users, list_seconds, list_rate, list_calls / float(args.users), lost, twice))
-    print("progress:    %d lines while it ran%s" % (len(progress), (", the last: " + progress[-1].split(": ", 1)[-1])
-                                                     if progress else ""))
+    last = ", the last: " + progress[-1].split(": ", 1)[-1] if progress else ""
+    print("progress:    %d lines while it ran%s" % (len(progress), last))
     print("bulk form:   %6d users in %7.1f s = %8.1f users/s, %.4f API calls per user, lost %d, written twice %d"
           % (args.users, bulk_seconds, args.users / bulk_seconds, bulk_calls / float(args.users), bulk_lost, bulk_twice))
     print("uri loop:    %6d users in %7.1f s = %8.1f users/s (search + PUT per user)"
