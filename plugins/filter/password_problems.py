@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 name: password_problems
 short_description: What is wrong with passwords bound for a Mac, without showing them
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Checks passwords with the collection's one password validator, the same one the Mac and directory modules run
     before they write anything - a string, not empty or blank, no line break, NUL or other control character, at most

@@ -60,6 +60,20 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def set_passwords(entries, users=None):
+    """{user: password} for the users whose reset the file records as `set` (only `users`, when given).
+
+    A pending, unknown or failed entry is left out: the directory may not hold that password.
+    """
+    if not isinstance(entries, dict):
+        raise PasswordFileError("set_passwords: expected the mapping a password_file holds, got %s"
+                                % type(entries).__name__)
+    wanted = None if users is None else set(users)
+    return {user: entry["password"] for user, entry in entries.items()
+            if isinstance(entry, dict) and entry.get("state") == "set" and isinstance(entry.get("password"), str)
+            and (wanted is None or user in wanted)}
+
+
 class PasswordFile:
     """The vault-encrypted YAML mapping {user: {password, state, generated}}, replaced whole, mode 0600."""
 

@@ -75,3 +75,20 @@ def test_progress_file_counts_and_the_watch_prints_counts_only(tmp_path):
         while not shown:
             watch._stop.wait(0.01)  # pylint: disable=protected-access
     assert shown and all("3 of 3 users done" in line for line in shown)
+
+
+def test_set_passwords_keeps_only_users_set_and_the_filter_refuses_what_is_not_a_file():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.macfleet.credsync.plugins.filter.set_passwords import FilterModule
+
+    entries = {"alice": {"password": "A-1", "state": "set", "generated": "t"},
+               "bob": {"password": "B-1", "state": "pending", "generated": "t"},
+               "carol": {"password": "C-1", "state": "unknown", "generated": "t"},
+               "dave": {"password": "D-1", "state": "set", "generated": "t"},
+               "erin": "not an entry"}
+    set_passwords = FilterModule().filters()["set_passwords"]
+    assert set_passwords(entries) == {"alice": "A-1", "dave": "D-1"}
+    assert set_passwords(entries, users=["dave", "bob"]) == {"dave": "D-1"}
+    assert set_passwords({}, users=["alice"]) == {}
+    with pytest.raises(AnsibleFilterError, match="expected the mapping a password_file holds, got list"):
+        set_passwords(["alice"])
