@@ -128,6 +128,7 @@ options:
     default: when_needed
 notes:
   - Every option is checked before JumpCloud is first contacted; a bad one fails naming the option and the rule.
+    A key that is not an option of this plugin (a misspelt one) fails too, instead of being ignored.
   - The API key and client secret are never written to the cache, host variables or errors.
   - Combine it with a static inventory (a second C(-i)) that says how to reach the Macs (C(ansible_user),
     C(ansible_python_interpreter), C(credsync_enabled)); variables from a later source win.
@@ -155,6 +156,7 @@ groups:
 """
 
 import datetime
+import difflib
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -179,10 +181,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
         params = {name: self.get_option(name) for name in _CONNECTION}
         secrets = [params[name] for name in _SECRETS if params.get(name)]
-        problems = self._problems(params)
+        problems = self._unknown_options(config) + self._problems(params)
         if problems:
             raise AnsibleParserError(redact("%s: %s" % (path, "; ".join(problems)), secrets))
         cache_key = self.get_cache_key(path)
@@ -202,6 +204,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if update_cache:
             self._cache[cache_key] = hosts
         self._populate(hosts)
+
+    def _unknown_options(self, config):
+        """A key this plugin does not know (a misspelt option would otherwise be ignored without a word)."""
+        problems = []
+        for key in sorted(str(key) for key in config if key not in self._options):
+            close = difflib.get_close_matches(key, list(self._options), n=1)
+            problems.append("%s is not an option of this plugin%s" % (key, " (did you mean %s?)" % close[0] if close
+                                                                      else ""))
+        return problems
 
     def _problems(self, params):
         """Every bad option, as "<option> <rule>" texts, before JumpCloud is contacted."""

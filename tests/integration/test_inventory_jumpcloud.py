@@ -187,6 +187,7 @@ def test_compose_keyed_groups_groups_strict(tmp_path, sim, small):
     ({"timeout": 0}, "timeout must be at least 1"),
     ({"api_key": "bad\nkey"}, "api_key contains a line break"),
     ({"ansible_host_source": "mac_address"}, "ansible_host_source"),
+    ({"online_windw": 5}, "online_windw is not an option of this plugin (did you mean online_window?)"),
 ])
 def test_bad_options_fail_clearly_before_any_call(tmp_path, sim, options, words):
     config = json.loads(open(write_config(tmp_path, sim)).read())
