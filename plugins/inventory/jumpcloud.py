@@ -129,6 +129,9 @@ options:
 notes:
   - Every option is checked before JumpCloud is first contacted; a bad one fails naming the option and the rule.
     A key that is not an option of this plugin (a misspelt one) fails too, instead of being ignored.
+  - The cache is kept per configuration file and per value of the options the hosts depend on (O(os_families),
+    O(online_window), O(hostname_source), O(ansible_host_source), O(ansible_host_interface), O(bound_users),
+    the API root, O(org_id), O(client_id)), so changing one of them is never answered from the cache.
   - The API key and client secret are never written to the cache, host variables or errors.
   - Combine it with a static inventory (a second C(-i)) that says how to reach the Macs (C(ansible_user),
     C(ansible_python_interpreter), C(credsync_enabled)); variables from a later source win.
@@ -157,6 +160,8 @@ groups:
 
 import datetime
 import difflib
+import hashlib
+import json
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -169,6 +174,9 @@ from ansible_collections.macfleet.credsync.plugins.module_utils._directory.modul
 _CONNECTION = ("api_key", "client_id", "client_secret", "org_id", "region", "base_url", "oauth_token_url",
                "validate_certs", "ca_path", "timeout", "retries")
 _SECRETS = ("api_key", "client_secret")
+# The options the hosts depend on: part of the cache key.
+_SHAPING = ("os_families", "online_window", "hostname_source", "ansible_host_source", "ansible_host_interface",
+            "bound_users")
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -187,7 +195,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         problems = self._unknown_options(config) + self._problems(params)
         if problems:
             raise AnsibleParserError(redact("%s: %s" % (path, "; ".join(problems)), secrets))
-        cache_key = self.get_cache_key(path)
+        cache_key = self._cache_key(path, params)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
         hosts = None
@@ -213,6 +221,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             problems.append("%s is not an option of this plugin%s" % (key, " (did you mean %s?)" % close[0] if close
                                                                       else ""))
         return problems
+
+    def _cache_key(self, path, params):
+        """The file's cache key, plus a digest of the options the hosts depend on (never a secret), so that a
+        changed option is not answered with hosts cached under the old one."""
+        shape = {name: self.get_option(name) for name in _SHAPING}
+        shape.update(base_url=params.get("base_url") or jumpcloud.REGIONS[params.get("region") or "us"],
+                     org_id=params.get("org_id"), client_id=params.get("client_id"))
+        digest = hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+        return "%s_%s" % (self.get_cache_key(path), digest[:16])
 
     def _problems(self, params):
         """Every bad option, as "<option> <rule>" texts, before JumpCloud is contacted."""

@@ -162,6 +162,25 @@ def test_cache_answers_without_a_call(tmp_path, sim, small):
     assert small
 
 
+def test_a_changed_option_is_not_answered_from_the_cache(tmp_path, sim, small):
+    """The cache is per file and per value of the options the hosts depend on; the same options, no call."""
+    cache_dir = tmp_path / "cache"
+    cached = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(cache_dir),
+              "cache_timeout": 600}
+    config = write_config(tmp_path, sim, **cached)
+    assert "win-1" not in listed(inventory(tmp_path, config))[1]
+    calls = sim.call_count()
+    config = write_config(tmp_path, sim, os_families=["darwin", "windows"], ansible_host_source="remote_ip", **cached)
+    hostvars = listed(inventory(tmp_path, config))[1]
+    assert "win-1" in hostvars and hostvars["mbp-alice"]["ansible_host"].startswith("203.0.113.")
+    assert sim.call_count() > calls
+    calls = sim.call_count()
+    assert listed(inventory(tmp_path, config))[1] == hostvars and sim.call_count() == calls
+    cached_text = "".join(path.read_text() for path in cache_dir.iterdir())
+    assert sim.api_key not in cached_text and sim.api_key not in "".join(os.listdir(str(cache_dir)))
+    assert small
+
+
 def test_compose_keyed_groups_groups_strict(tmp_path, sim, small):
     config = write_config(tmp_path, sim, compose={"ansible_user": "'admin-' ~ (credsync_user | default('none'))"},
                           keyed_groups=[{"key": "jumpcloud_os_version.split('.')[0]", "prefix": "macos"}],
