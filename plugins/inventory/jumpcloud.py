@@ -162,6 +162,7 @@ import datetime
 import difflib
 import hashlib
 import json
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -189,7 +190,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        config = self._read_config_data(path)
+        config = self._read_config(path)
         params = {name: self.get_option(name) for name in _CONNECTION}
         secrets = [params[name] for name in _SECRETS if params.get(name)]
         problems = self._unknown_options(config) + self._problems(params)
@@ -212,6 +213,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if update_cache:
             self._cache[cache_key] = hosts
         self._populate(hosts)
+
+    def _read_config(self, path):
+        """_read_config_data, without quoting a secret: Ansible's error for an option of the wrong type quotes the
+        value, which for api_key or client_secret given as a list or a mapping (a YAML slip) holds the secret."""
+        try:
+            return self._read_config_data(path)
+        except AnsibleError as exc:
+            try:
+                raw = self.loader.load_from_file(path, cache="none")
+            except Exception:  # pylint: disable=broad-exception-caught  # the error above says what is wrong
+                raw = None
+            if not isinstance(raw, Mapping):
+                raise
+            given = {name: raw.get(name) for name in _SECRETS if raw.get(name) is not None}
+            wrong = ["%s must be one text value, not a %s (its value is not shown)" % (
+                name, "mapping" if isinstance(value, Mapping) else "list") for name, value in given.items()
+                if isinstance(value, (Mapping, list, tuple))]
+            if wrong:
+                raise AnsibleParserError("%s: %s" % (path, "; ".join(wrong))) from None
+            raise AnsibleParserError(redact(str(exc), _texts(list(given.values())))) from None
 
     def _unknown_options(self, config):
         """A key this plugin does not know (a misspelt option would otherwise be ignored without a word)."""
@@ -283,3 +304,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+
+def _texts(value):
+    """Every text inside a value given for a secret option (a list or mapping in a misshapen file)."""
+    if isinstance(value, Mapping):
+        return _texts(list(value.keys())) + _texts(list(value.values()))
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return [str(value)] if value is not None else []

@@ -220,6 +220,24 @@ def test_bad_options_fail_clearly_before_any_call(tmp_path, sim, options, words)
     assert sim.api_key not in proc.stdout + proc.stderr and "bad\nkey" not in proc.stderr
 
 
+@pytest.mark.parametrize("options, words", [
+    ({"api_key": ["SECRET-in-a-list"]}, "api_key must be one text value, not a list"),
+    ({"api_key": {"SECRET-as-a-key": "SECRET-as-a-value"}}, "api_key must be one text value, not a mapping"),
+    ({"api_key": None, "client_id": "cid", "client_secret": ["SECRET-in-a-list"]}, "client_secret must be one text"),
+    ({"api_key": "SECRET-with-a-bad-timeout", "timeout": "soon"}, "timeout"),
+])
+def test_a_secret_of_the_wrong_shape_is_not_quoted(tmp_path, sim, options, words):
+    """Ansible's own error for an option of the wrong type quotes the value: never for the key or the secret."""
+    config = json.loads(open(write_config(tmp_path, sim)).read())
+    config.update(options)
+    config = {key: value for key, value in config.items() if value is not None}
+    path = tmp_path / "shape.jumpcloud.yml"
+    path.write_text(json.dumps(config))
+    proc = inventory(tmp_path, str(path), args=("--list", "-vvv"))
+    assert proc.returncode != 0 and words in proc.stderr, proc.stderr[-2000:]
+    assert "SECRET" not in proc.stdout + proc.stderr and sim.call_count() == 0
+
+
 def test_the_key_never_shows(tmp_path, sim, small):
     """Not in --list at -vvv, nor in an error the directory answers (a wrong organisation, a refused key)."""
     config = write_config(tmp_path, sim)
