@@ -170,7 +170,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.macfleet.credsync.plugins.module_utils._common.redact import redact
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory import fleet, jumpcloud
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.base import DirectoryError
-from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import option_problems
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import cleartext_warnings, option_problems
 
 _CONNECTION = ("api_key", "client_id", "client_secret", "org_id", "region", "base_url", "oauth_token_url",
                "validate_certs", "ca_path", "timeout", "retries")
@@ -196,6 +196,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         problems = self._unknown_options(config) + self._problems(params)
         if problems:
             raise AnsibleParserError(redact("%s: %s" % (path, "; ".join(problems)), secrets))
+        for warning in cleartext_warnings(dict(params, provider="jumpcloud")):
+            self.display.warning("%s: %s" % (path, warning))
         cache_key = self._cache_key(path, params)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache

@@ -253,6 +253,15 @@ def test_the_key_never_shows(tmp_path, sim, small):
     assert small
 
 
+def test_an_http_url_is_warned_about_as_by_the_modules(tmp_path, sim, small):
+    """The stand-in listens on http://: the key crosses the network in clear, which the modules warn about too."""
+    proc = inventory(tmp_path, write_config(tmp_path, sim))
+    assert proc.returncode == 0 and "base_url is http://: the connection is not encrypted" in proc.stderr
+    quiet = inventory(tmp_path, write_config(tmp_path, sim, name="lab.jumpcloud.yml", validate_certs=False))
+    assert quiet.returncode == 0 and "is http://" not in quiet.stderr
+    assert small
+
+
 def test_api_key_from_the_environment_and_oauth(tmp_path, sim, small):
     config = tmp_path / "env.jumpcloud.yml"
     config.write_text(json.dumps({"plugin": "macfleet.credsync.jumpcloud", "base_url": sim.url}))
