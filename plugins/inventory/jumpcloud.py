@@ -131,7 +131,9 @@ notes:
     A key that is not an option of this plugin (a misspelt one) fails too, instead of being ignored.
   - The cache is kept per configuration file and per value of the options the hosts depend on (O(os_families),
     O(online_window), O(hostname_source), O(ansible_host_source), O(ansible_host_interface), O(bound_users),
-    the API root, O(org_id), O(client_id)), so changing one of them is never answered from the cache.
+    the API root, O(org_id), O(client_id)), so changing one of them is never answered from the cache. Hosts
+    from the cache are as JumpCloud saw them when it was written - C(online) included - so keep O(cache_timeout)
+    short next to O(online_window) when that group matters.
   - The API key and client secret are never written to the cache, host variables or errors.
   - Combine it with a static inventory (a second C(-i)) that says how to reach the Macs (C(ansible_user),
     C(ansible_python_interpreter), C(credsync_enabled)); variables from a later source win.
