@@ -128,6 +128,12 @@ options:
     default: when_needed
 notes:
   - Every option is checked before JumpCloud is first contacted; a bad one fails naming the option and the rule.
+    A key that is not an option of this plugin (a misspelt one) fails too, instead of being ignored.
+  - The cache is kept per configuration file and per value of the options the hosts depend on (O(os_families),
+    O(online_window), O(hostname_source), O(ansible_host_source), O(ansible_host_interface), O(bound_users),
+    the API root, O(org_id), O(client_id)), so changing one of them is never answered from the cache. Hosts
+    from the cache are as JumpCloud saw them when it was written - C(online) included - so keep O(cache_timeout)
+    short next to O(online_window) when that group matters.
   - The API key and client secret are never written to the cache, host variables or errors.
   - Combine it with a static inventory (a second C(-i)) that says how to reach the Macs (C(ansible_user),
     C(ansible_python_interpreter), C(credsync_enabled)); variables from a later source win.
@@ -155,6 +161,10 @@ groups:
 """
 
 import datetime
+import difflib
+import hashlib
+import json
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -162,11 +172,14 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.macfleet.credsync.plugins.module_utils._common.redact import redact
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory import fleet, jumpcloud
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.base import DirectoryError
-from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import option_problems
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import cleartext_warnings, option_problems
 
 _CONNECTION = ("api_key", "client_id", "client_secret", "org_id", "region", "base_url", "oauth_token_url",
                "validate_certs", "ca_path", "timeout", "retries")
 _SECRETS = ("api_key", "client_secret")
+# The options the hosts depend on: part of the cache key.
+_SHAPING = ("os_families", "online_window", "hostname_source", "ansible_host_source", "ansible_host_interface",
+            "bound_users")
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -179,13 +192,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config(path)
         params = {name: self.get_option(name) for name in _CONNECTION}
         secrets = [params[name] for name in _SECRETS if params.get(name)]
-        problems = self._problems(params)
+        problems = self._unknown_options(config) + self._problems(params)
         if problems:
             raise AnsibleParserError(redact("%s: %s" % (path, "; ".join(problems)), secrets))
-        cache_key = self.get_cache_key(path)
+        for warning in cleartext_warnings(dict(params, provider="jumpcloud")):
+            self.display.warning("%s: %s" % (path, warning))
+        cache_key = self._cache_key(path, params)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
         hosts = None
@@ -202,6 +217,44 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if update_cache:
             self._cache[cache_key] = hosts
         self._populate(hosts)
+
+    def _read_config(self, path):
+        """_read_config_data, without quoting a secret: Ansible's error for an option of the wrong type quotes the
+        value, which for api_key or client_secret given as a list or a mapping (a YAML slip) holds the secret."""
+        try:
+            return self._read_config_data(path)
+        except AnsibleError as exc:
+            try:
+                raw = self.loader.load_from_file(path, cache="none")
+            except Exception:  # pylint: disable=broad-exception-caught  # the error above says what is wrong
+                raw = None
+            if not isinstance(raw, Mapping):
+                raise
+            given = {name: raw.get(name) for name in _SECRETS if raw.get(name) is not None}
+            wrong = ["%s must be one text value, not a %s (its value is not shown)" % (
+                name, "mapping" if isinstance(value, Mapping) else "list") for name, value in given.items()
+                if isinstance(value, (Mapping, list, tuple))]
+            if wrong:
+                raise AnsibleParserError("%s: %s" % (path, "; ".join(wrong))) from None
+            raise AnsibleParserError(redact(str(exc), _texts(list(given.values())))) from None
+
+    def _unknown_options(self, config):
+        """A key this plugin does not know (a misspelt option would otherwise be ignored without a word)."""
+        problems = []
+        for key in sorted(str(key) for key in config if key not in self._options):
+            close = difflib.get_close_matches(key, list(self._options), n=1)
+            problems.append("%s is not an option of this plugin%s" % (key, " (did you mean %s?)" % close[0] if close
+                                                                      else ""))
+        return problems
+
+    def _cache_key(self, path, params):
+        """The file's cache key, plus a digest of the options the hosts depend on (never a secret), so that a
+        changed option is not answered with hosts cached under the old one."""
+        shape = {name: self.get_option(name) for name in _SHAPING}
+        shape.update(base_url=params.get("base_url") or jumpcloud.REGIONS[params.get("region") or "us"],
+                     org_id=params.get("org_id"), client_id=params.get("client_id"))
+        digest = hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+        return "%s_%s" % (self.get_cache_key(path), digest[:16])
 
     def _problems(self, params):
         """Every bad option, as "<option> <rule>" texts, before JumpCloud is contacted."""
@@ -255,3 +308,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+
+def _texts(value):
+    """Every text inside a value given for a secret option (a list or mapping in a misshapen file)."""
+    if isinstance(value, Mapping):
+        return _texts(list(value.keys())) + _texts(list(value.values()))
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return [str(value)] if value is not None else []

@@ -162,6 +162,25 @@ def test_cache_answers_without_a_call(tmp_path, sim, small):
     assert small
 
 
+def test_a_changed_option_is_not_answered_from_the_cache(tmp_path, sim, small):
+    """The cache is per file and per value of the options the hosts depend on; the same options, no call."""
+    cache_dir = tmp_path / "cache"
+    cached = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(cache_dir),
+              "cache_timeout": 600}
+    config = write_config(tmp_path, sim, **cached)
+    assert "win-1" not in listed(inventory(tmp_path, config))[1]
+    calls = sim.call_count()
+    config = write_config(tmp_path, sim, os_families=["darwin", "windows"], ansible_host_source="remote_ip", **cached)
+    hostvars = listed(inventory(tmp_path, config))[1]
+    assert "win-1" in hostvars and hostvars["mbp-alice"]["ansible_host"].startswith("203.0.113.")
+    assert sim.call_count() > calls
+    calls = sim.call_count()
+    assert listed(inventory(tmp_path, config))[1] == hostvars and sim.call_count() == calls
+    cached_text = "".join(path.read_text() for path in cache_dir.iterdir())
+    assert sim.api_key not in cached_text and sim.api_key not in "".join(os.listdir(str(cache_dir)))
+    assert small
+
+
 def test_compose_keyed_groups_groups_strict(tmp_path, sim, small):
     config = write_config(tmp_path, sim, compose={"ansible_user": "'admin-' ~ (credsync_user | default('none'))"},
                           keyed_groups=[{"key": "jumpcloud_os_version.split('.')[0]", "prefix": "macos"}],
@@ -187,6 +206,7 @@ def test_compose_keyed_groups_groups_strict(tmp_path, sim, small):
     ({"timeout": 0}, "timeout must be at least 1"),
     ({"api_key": "bad\nkey"}, "api_key contains a line break"),
     ({"ansible_host_source": "mac_address"}, "ansible_host_source"),
+    ({"online_windw": 5}, "online_windw is not an option of this plugin (did you mean online_window?)"),
 ])
 def test_bad_options_fail_clearly_before_any_call(tmp_path, sim, options, words):
     config = json.loads(open(write_config(tmp_path, sim)).read())
@@ -198,6 +218,24 @@ def test_bad_options_fail_clearly_before_any_call(tmp_path, sim, options, words)
     assert proc.returncode != 0 and words in proc.stderr, proc.stderr[-2000:]
     assert sim.call_count() == 0
     assert sim.api_key not in proc.stdout + proc.stderr and "bad\nkey" not in proc.stderr
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"api_key": ["SECRET-in-a-list"]}, "api_key must be one text value, not a list"),
+    ({"api_key": {"SECRET-as-a-key": "SECRET-as-a-value"}}, "api_key must be one text value, not a mapping"),
+    ({"api_key": None, "client_id": "cid", "client_secret": ["SECRET-in-a-list"]}, "client_secret must be one text"),
+    ({"api_key": "SECRET-with-a-bad-timeout", "timeout": "soon"}, "timeout"),
+])
+def test_a_secret_of_the_wrong_shape_is_not_quoted(tmp_path, sim, options, words):
+    """Ansible's own error for an option of the wrong type quotes the value: never for the key or the secret."""
+    config = json.loads(open(write_config(tmp_path, sim)).read())
+    config.update(options)
+    config = {key: value for key, value in config.items() if value is not None}
+    path = tmp_path / "shape.jumpcloud.yml"
+    path.write_text(json.dumps(config))
+    proc = inventory(tmp_path, str(path), args=("--list", "-vvv"))
+    assert proc.returncode != 0 and words in proc.stderr, proc.stderr[-2000:]
+    assert "SECRET" not in proc.stdout + proc.stderr and sim.call_count() == 0
 
 
 def test_the_key_never_shows(tmp_path, sim, small):
@@ -212,6 +250,15 @@ def test_the_key_never_shows(tmp_path, sim, small):
     refused = write_config(tmp_path, sim, name="refused.jumpcloud.yml", api_key="f" * 40)
     proc = inventory(tmp_path, refused, env={"JUMPCLOUD_API_KEY": sim.api_key})
     assert proc.returncode != 0 and "401" in proc.stderr and "f" * 40 not in proc.stderr
+    assert small
+
+
+def test_an_http_url_is_warned_about_as_by_the_modules(tmp_path, sim, small):
+    """The stand-in listens on http://: the key crosses the network in clear, which the modules warn about too."""
+    proc = inventory(tmp_path, write_config(tmp_path, sim))
+    assert proc.returncode == 0 and "base_url is http://: the connection is not encrypted" in proc.stderr
+    quiet = inventory(tmp_path, write_config(tmp_path, sim, name="lab.jumpcloud.yml", validate_certs=False))
+    assert quiet.returncode == 0 and "is http://" not in quiet.stderr
     assert small
 
 

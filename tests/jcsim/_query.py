@@ -250,17 +250,28 @@ def select(users, tests, record=lambda user: user.rec):
 
 
 def v2_filter(text, filterable):
-    """One v2 filter `field:operator:value` as a predicate; only eq, ne, in (values split by |) and search
-    (substring) are simulated, the others answer 400 (unconfirmed: the real API knows gt...between)."""
+    """One v2 filter `field:operator:value` as a predicate, with every operator the V2 spec lists: eq, ne, gt, ge,
+    lt, le, between (`low,high`, both included), search (substring) and in (values split by |). The text forms of
+    in's and between's values are unconfirmed; the fields compared here (ids, types, names) are text, compared as
+    text. An operator the spec does not list is a 400."""
     parts = text.split(":", 2)
     if len(parts) != 3:
         raise _bad("filter must be field:operator:value")
     field, op, value = parts
     if field not in filterable:
         raise _bad("field %s cannot be filtered on" % field)
+    if op == "between":
+        bounds = value.split(",")
+        if len(bounds) != 2:
+            raise _bad("filter operator between takes two values, low,high")
+        low, high = bounds
+        return lambda record: isinstance(record.get(field), str) and low <= record.get(field) <= high
+    ordered = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
     tests = {"eq": lambda actual: actual == value, "ne": lambda actual: actual != value,
              "in": lambda actual: actual in value.split("|"),
              "search": lambda actual: isinstance(actual, str) and value in actual}
+    tests.update({name: (lambda actual, compare=compare: isinstance(actual, str) and compare(actual, value))
+                  for name, compare in ordered.items()})
     if op not in tests:
         raise _bad("unsupported filter operator: %s" % op)
     return lambda record: tests[op](record.get(field))

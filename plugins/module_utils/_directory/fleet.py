@@ -140,11 +140,8 @@ def build_hosts(systems, users, bindings, online_window=3600, host_source="hostn
     no two systems become one host.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    key = "hostname" if name_source == "hostname" else "displayName"
-    names = [(system.get(key) or system.get("hostname") or system.get("_id")) for system in systems]
-    shared = {name for name, count in collections.Counter(names).items() if count > 1}
     hosts = []
-    for name, system in zip(names, systems):
+    for name, system in zip(_unique_names(systems, name_source), systems):
         bound = bindings.get(system.get("_id"))
         hostvars = facts(system, users, bound, online_window, now)
         user, problem, candidates = choose_user(system, users, bound)
@@ -164,9 +161,22 @@ def build_hosts(systems, users, bindings, online_window=3600, host_source="hostn
         address = _address(system, host_source, interface)
         if address:
             hostvars["ansible_host"] = address
-        hosts.append({"name": "%s_%s" % (name, system.get("_id")) if name in shared else name,
-                      "groups": groups, "vars": hostvars})
+        hosts.append({"name": name, "groups": groups, "vars": hostvars})
     return hosts
+
+
+def _unique_names(systems, name_source):
+    """A host name per system: its hostname (or displayName), with the system's id appended when several systems
+    share it. A name so made may still be another system's own name (a hostname such as mbp_<id>): then that
+    system's id is appended too, until no two systems have the same name."""
+    key = "hostname" if name_source == "hostname" else "displayName"
+    ids = [system.get("_id") or str(index) for index, system in enumerate(systems)]
+    names = [system.get(key) or system.get("hostname") or system_id for system, system_id in zip(systems, ids)]
+    while True:
+        shared = {name for name, count in collections.Counter(names).items() if count > 1}
+        if not shared:
+            return names
+        names = ["%s_%s" % (name, system_id) if name in shared else name for name, system_id in zip(names, ids)]
 
 
 class FleetReader:

@@ -151,6 +151,16 @@ def _okta_problems(params):
     return problems
 
 
+def cleartext_warnings(params):
+    """A warning per http:// URL option while validate_certs is on (the modules' and the inventory plugin's)."""
+    if not params.get("validate_certs", True):
+        return []
+    return ["%s is http://: the connection is not encrypted, so validate_certs has nothing to verify and credentials "
+            "and passwords cross the network in clear text; use https://" % name
+            for name in _URL_OPTIONS.get(params.get("provider") or "jumpcloud", ())
+            if (params.get(name) or "").lower().startswith("http://")]
+
+
 def option_problems(params):
     """Every problem with the connection and run options, as "<option> <rule>" texts, before anything is sent."""
     problems = []
@@ -283,12 +293,8 @@ class DirectoryModule:
         problems += validated_problems(self) if validated_problems is not None else []
         if problems:
             self.fail("; ".join(problems))
-        if self.params["validate_certs"]:
-            for name in _URL_OPTIONS.get(provider, ()):
-                if (self.params.get(name) or "").lower().startswith("http://"):
-                    self.module.warn("%s is http://: the connection is not encrypted, so validate_certs has nothing to "
-                                     "verify and credentials and passwords cross the network in clear text; use "
-                                     "https://" % name)
+        for warning in cleartext_warnings(self.params):
+            self.module.warn(warning)
         if provider == "ad":
             if not ad.HAS_LDAP3:
                 self.module.fail_json(msg=missing_required_lib("ldap3"), exception=ad.LDAP3_IMPORT_ERROR)

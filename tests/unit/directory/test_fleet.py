@@ -107,6 +107,17 @@ def test_names_are_unique_and_can_come_from_the_display_name():
     assert [host["name"] for host in one([system(primary="u1")], name_source="display_name")] == ["MBP-1"]
 
 
+def test_a_made_name_that_is_another_systems_hostname_is_made_unique_too():
+    """s3's hostname is what s2's shared name becomes: still three hosts, not two systems merged into one."""
+    hosts = one([system("s1", "dup", primary="u1"), system("s2", "dup", primary="u2"),
+                 system("s3", "dup_s2", primary="u3")])
+    names = [host["name"] for host in hosts]
+    assert len(set(names)) == 3 and names[0] == "dup_s1"
+    assert [host["vars"]["credsync_user"] for host in hosts] == ["alice", "bob", "carol"]
+    nameless = one([system("s4", "", primary="u1"), system("s5", "", primary="u2")])
+    assert [host["name"] for host in nameless] == ["s4", "s5"]
+
+
 class FakeClient:
     """iter_listing / iter_graph over canned data; counts calls as 100-record pages, as the real client does."""
 

@@ -102,6 +102,14 @@ def test_graph_system_users(api, fleet):
                                   "to": {"id": fleet["users"][4], "type": "user"}}]]
     filtered = api.get("/api/v2/systems/%s/users" % mac, params={"filter": "id:eq:%s" % fleet["users"][0]})
     assert [entry["id"] for entry in filtered.json()] == [fleet["users"][0]] and filtered.headers["X-Total-Count"] == "1"
+    # Every operator the V2 spec lists (eq, ne, gt, ge, lt, le, between, search, in) is accepted.
+    low, high = sorted([fleet["users"][0], fleet["users"][4]])
+    for text, expected in [("id:gt:%s" % low, [high]), ("id:ge:%s" % low, [low, high]), ("id:lt:%s" % high, [low]),
+                           ("id:le:%s" % low, [low]), ("id:between:%s,%s" % (low, high), [low, high]),
+                           ("id:between:%s,%s" % (high, high), [high]), ("id:in:%s|x" % low, [low]),
+                           ("id:search:%s" % low[-6:], [low]), ("type:ne:user", [])]:
+        answer = api.get("/api/v2/systems/%s/users" % mac, params={"filter": text})
+        assert answer.status_code == 200 and sorted(entry["id"] for entry in answer.json()) == expected, text
     metrics = api.sim.system(mac)["userMetrics"]
     assert [(metric["userName"], metric["admin"]) for metric in metrics] == [("user00008", False), ("user00004", True)]
 
@@ -122,7 +130,8 @@ def test_graph_user_systems_pages_by_100(api, fleet):
     ("/api/v2/systems/{mac}/users", {"limit": "101"}, 400),
     ("/api/v2/systems/{mac}/users", {"skip": "-1"}, 400),
     ("/api/v2/systems/{mac}/users", {"filter": "username:eq:x"}, 400),
-    ("/api/v2/systems/{mac}/users", {"filter": "id:gt:x"}, 400),
+    ("/api/v2/systems/{mac}/users", {"filter": "id:like:x"}, 400),
+    ("/api/v2/systems/{mac}/users", {"filter": "id:between:x"}, 400),
     ("/api/v2/systems/{mac}/users", {"filter[0]": "id:eq:x"}, 400),
     ("/api/v2/systems/{mac}/users", {"fields": "id"}, 400),
     ("/api/v2/systems/nothex/users", {}, 400),
