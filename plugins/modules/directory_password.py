@@ -25,7 +25,8 @@ description:
     C(excludeAttributes) says so, the common-password dictionary, consecutive characters; each broken rule is named
     with the policy. History (C(historyCount)) cannot be seen by a client; Okta refuses a recent password, and the
     refusal is judged as with JumpCloud (O(already_set_within)). A user whose credentials another directory
-    masters (Active Directory, LDAP) is refused before anything is sent.
+    masters (Active Directory, LDAP) is refused before anything is sent, and so is a deactivated
+    (C(DEPROVISIONED)) user, whose password Okta does not set.
   - The organisation's password policy is read once and every password is checked before anything is sent;
     a violation fails that user, naming every broken rule, and nothing is sent for them. Rules a client cannot
     see (password history, minimum age) are the directory's to refuse; its answer is reported as is.

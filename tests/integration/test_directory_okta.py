@@ -193,13 +193,17 @@ def test_directory_sourced_and_unexpirable_users_are_refused_before_any_write(ok
     ad_user = okta.user(provider="ACTIVE_DIRECTORY")
     staged = okta.user(status="STAGED")
     locked = okta.user(locked=True)
+    gone = okta.user(status="DEPROVISIONED")
     results = okta.run_cases("directory_password", {
         "ad": {"user": ad_user.login, "password": okta.password()},
         "staged": {"user": staged.login, "password": okta.password(), "temporary": True},
-        "locked": {"user": locked.login, "password": okta.password(), "temporary": True}})
+        "locked": {"user": locked.login, "password": okta.password(), "temporary": True},
+        "deprovisioned": {"user": gone.id, "password": okta.password()}})
     assert_failed(results["ad"], "ACTIVE_DIRECTORY", "provider: ad")
     assert_failed(results["staged"], "STAGED", "temporary")
     assert_failed(results["locked"], "locked out", "unlock: true")
+    assert_failed(results["deprovisioned"], "DEPROVISIONED", "activate the user first")
+    assert results["deprovisioned"]["outcome"] == "failed" and not results["deprovisioned"]["changed"]
     assert okta.count(*WRITES) == 0
 
 

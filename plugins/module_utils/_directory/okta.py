@@ -353,6 +353,10 @@ class OktaDirectory(ReadBackWrites):
 
     def check_reset(self, user, temporary, unlock):
         """What the later steps of a reset need, known before anything is written."""
+        if user["status"] == "DEPROVISIONED":
+            # Okta updates a deactivated user only where the org allows profile edits, never its password.
+            raise DirectoryError("the user is DEPROVISIONED (deactivated) and cannot sign in: Okta does not set the "
+                                 "password of a deactivated user; activate the user first")
         if not temporary:
             return
         status = "ACTIVE" if user["account_locked"] and unlock else user["status"]
