@@ -200,20 +200,27 @@ class OktaClient(HttpClient):
     # -- paging ---------------------------------------------------------------------------
     def pages(self, path, params=None):
         """Every item of a list, page after page by the Link header's rel="next" (its cursor is opaque)."""
-        url, query = path, params
+        url, query, seen = path, params, set()
         while url:
             items, headers = self.request("GET", url, params=query, with_headers=True)
             if not isinstance(items, list):
                 raise DirectoryError("GET %s: the answer is not a list" % urlsplit(url).path)
             yield from items
+            seen.add(url)
             url, query = self._next_link(headers.get("Link")), None
+            if url in seen:
+                # A cursor that leads back to a page already read would page forever (and list users twice).
+                raise DirectoryError("GET %s: the next page's link leads back to a page already read; paging "
+                                     "stopped" % urlsplit(url).path)
 
     def _next_link(self, header):
         for link in parse_header_links(header) if header else []:
             if link.get("rel") == "next" and link.get("url"):
                 # Only a link to this org is followed: the credentials go with it.
-                if urlsplit(link["url"]).netloc != urlsplit(self.base_url).netloc:
-                    raise DirectoryError("the next page's link points away from the org URL; not followed")
+                target, org = urlsplit(link["url"]), urlsplit(self.base_url)
+                if (target.scheme.lower(), target.netloc.lower()) != (org.scheme.lower(), org.netloc.lower()):
+                    raise DirectoryError("the next page's link points away from the org URL (another host or "
+                                         "scheme); not followed")
                 return link["url"]
         return None
 

@@ -133,6 +133,28 @@ def test_a_next_link_to_another_host_is_not_followed():
     assert client._next_link('<https://example.okta.com/api/v1/users>; rel="self"') is None  # pylint: disable=protected-access
 
 
+def test_a_next_link_over_plain_http_is_not_followed():
+    client = okta.OktaClient("https://example.okta.com", api_token="t" * 20)
+    with pytest.raises(base.DirectoryError, match="points away"):
+        client._next_link('<http://example.okta.com/api/v1/users?after=x>; rel="next"')  # pylint: disable=protected-access
+
+
+class _LoopingPages(okta.OktaClient):
+    """Answers every page with one user and a next link that leads back to the second page."""
+
+    def request(self, method, path, params=None, body=None, write=False, with_headers=False):
+        self.calls += 1
+        link = '<https://example.okta.com/api/v1/users?after=c2&limit=1>; rel="next"'
+        return [{"id": "00u%017d" % self.calls, "profile": {"login": "u%d@example.com" % self.calls}}], {"Link": link}
+
+
+def test_a_next_link_back_to_a_page_already_read_stops_paging():
+    client = _LoopingPages("https://example.okta.com", api_token="t" * 20)
+    with pytest.raises(base.DirectoryError, match="leads back to a page already read"):
+        list(okta.OktaDirectory(client).iter_users())
+    assert client.calls == 2
+
+
 # --- keys and errors ----------------------------------------------------------------------------
 
 
