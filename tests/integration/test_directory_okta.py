@@ -222,6 +222,26 @@ def test_history_refusal_of_the_password_just_set_is_already_set(okta):
         okta.sim.set_password_policy(age={"historyCount": 0})
 
 
+def test_a_reset_refused_after_the_unlock_says_the_account_was_unlocked(okta):
+    ivan, judy = okta.user(locked=True), okta.user(locked=True)
+    okta.sim.set_password_policy(age={"minAgeMinutes": 60})  # their passwords were set just now: Okta refuses
+    try:
+        results = okta.run_cases("directory_password", {
+            "one": {"user": ivan.login, "password": okta.password(), "unlock": True},
+            "many": {"users": [judy.login], "password": okta.password(), "unlock": True}})
+    finally:
+        okta.sim.set_password_policy(age={"minAgeMinutes": 0})
+    one, many = results["one"], results["many"]["results"][0]
+    assert_failed(one, "the account was unlocked, but", "minimum password age")
+    assert one["changed"] is True and one["outcome"] == "failed"
+    assert many["failed"] and many["changed"] is True and many["outcome"] == "failed"
+    assert "the account was unlocked" in many["msg"] and results["many"]["summary"]["changed"] == 1
+    for user in (ivan, judy):
+        assert okta.sim.user_state(user.login)["status"] == "ACTIVE"
+        assert okta.sim.check_password(user.login, user.password)
+        assert [w["operation"] for w in okta.sim.writes(user.login)] == ["unlock"]
+
+
 def test_check_mode_resolves_and_checks_but_sends_nothing(okta):
     gina = okta.user(locked=True)
     result = okta.run("directory_password", {"user": gina.login, "password": okta.password(), "unlock": True,

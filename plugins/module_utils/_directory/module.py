@@ -413,7 +413,8 @@ class DirectoryModule:
                 # What became of the change: failed (not made), unknown (may or may not be), or set when only a
                 # later step (the expiry, the unlock) failed.
                 entry["outcome"] = getattr(error, "outcome", None) or "failed"
-                entry["changed"] = entry["outcome"] == "set"
+                # changed: set, or an earlier step of the user's run was made (Okta's unlock before the password).
+                entry["changed"] = entry["outcome"] == "set" or getattr(error, "changed", False) is True
             else:
                 entry.update(value)
                 if entry.get("note"):
