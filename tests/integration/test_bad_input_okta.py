@@ -74,6 +74,7 @@ PASSWORD_CASES = [
      ["STAGED", "temporary"], True),
     ("directory_sourced_user", lambda u, s: {"user": u.ad.login}, True, ["ACTIVE_DIRECTORY"], True),
     ("deprovisioned_user", lambda u, s: {"user": u.gone.id}, True, ["DEPROVISIONED"], True),
+    ("user_me", lambda u, s: {"user": "me"}, True, ["'me'", "API token", "login or id"], False),
     # Good inputs beside the bad ones.
     ("good_single", lambda u, s: {}, False, [], True),
     ("good_list", lambda u, s: {"user": None, "password": None, "passwords": [

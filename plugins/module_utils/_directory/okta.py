@@ -268,6 +268,8 @@ class OktaDirectory(ReadBackWrites):
     # -- users ----------------------------------------------------------------------------
     def find_user(self, identifier):
         """One user by id, login, or a login's short name (the part before @) that names one user."""
+        if _is_me(identifier):
+            raise _me_refused(identifier)
         try:
             return _record(self.client.request("GET", "/api/v1/users/" + quote(identifier, safe="")) or {})
         except DirectoryError as exc:
@@ -301,6 +303,9 @@ class OktaDirectory(ReadBackWrites):
             index[login] = user
             short.setdefault(login.split("@")[0], []).append(user)
         for identifier in identifiers:
+            if _is_me(identifier):
+                resolved[identifier] = _me_refused(identifier)
+                continue
             key = identifier if _USER_ID.match(identifier) else identifier.lower()
             user = index.get(key)
             if user is None and "@" not in key and len(short.get(key, [])) == 1:
@@ -426,6 +431,16 @@ class OktaDirectory(ReadBackWrites):
         """POST .../lifecycle/unlock (LOCKED_OUT to ACTIVE); Okta unlocks only Okta-sourced users."""
         _okta_sourced(user, "unlock it")
         super(OktaDirectory, self).unlock(user, result)
+
+
+def _is_me(identifier):
+    return identifier.strip().lower() == "me"
+
+
+def _me_refused(identifier):
+    """GET /api/v1/users/me is the admin the API token belongs to, never a login's short name: refused, not read."""
+    return DirectoryError("%r is refused: Okta reads it as the admin the API token belongs to, not as a user's login "
+                          "short name; give the user's login or id" % identifier)
 
 
 def _provider_of(policy):

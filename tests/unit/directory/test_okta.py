@@ -155,6 +155,19 @@ def test_a_next_link_back_to_a_page_already_read_stops_paging():
     assert client.calls == 2
 
 
+def test_me_names_the_token_owner_and_is_refused_unread_in_both_lookups():
+    with OktaSim() as sim:
+        sim.seed_users(12)
+        sim.add_user("me@example.com", password="Me-Pass-1234!")
+        directory = okta.OktaDirectory(okta.OktaClient(sim.url, api_token=sim.api_token, timeout=10))
+        few = directory.resolve(["me", "user00001"])
+        assert isinstance(few["me"], base.DirectoryError) and "API token" in str(few["me"])
+        assert sim.call_count("GET /api/v1/users/{id}") == 1  # user00001 only: "me" is never sent
+        many = directory.resolve(["ME"] + ["user%05d" % i for i in range(1, 12)])
+        assert isinstance(many["ME"], base.DirectoryError) and many["user00011"]["username"] == "user00011@example.com"
+        assert directory.resolve(["me@example.com"])["me@example.com"]["username"] == "me@example.com"
+
+
 # --- keys and errors ----------------------------------------------------------------------------
 
 
