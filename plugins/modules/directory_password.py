@@ -25,7 +25,8 @@ description:
     C(excludeAttributes) says so, the common-password dictionary, consecutive characters; each broken rule is named
     with the policy. History (C(historyCount)) cannot be seen by a client; Okta refuses a recent password, and the
     refusal is judged as with JumpCloud (O(already_set_within)). A user whose credentials another directory
-    masters (Active Directory, LDAP) is refused before anything is sent.
+    masters (Active Directory, LDAP) is refused before anything is sent, and so is a deactivated
+    (C(DEPROVISIONED)) user, whose password Okta does not set.
   - The organisation's password policy is read once and every password is checked before anything is sent;
     a violation fails that user, naming every broken rule, and nothing is sent for them. Rules a client cannot
     see (password history, minimum age) are the directory's to refuse; its answer is reported as is.
@@ -195,7 +196,8 @@ options:
     description:
       - Also unlock users whose account is locked (with O(provider=ad), C(lockoutTime=0) after the reset).
       - With O(provider=okta), C(POST .../lifecycle/unlock) before the reset, as Okta cannot expire the password of
-        a C(LOCKED_OUT) user.
+        a C(LOCKED_OUT) user. Should the reset then fail, the account stays unlocked - the user's result says so, with
+        C(changed=true) and the RV(outcome) of the password (C(failed) or C(unknown)).
     type: bool
     default: false
   bulk:
@@ -417,6 +419,7 @@ summary:
   sample: {total: 2, changed: 1, failed: 1, unknown: 0}
 """
 
+from ansible_collections.macfleet.credsync.plugins.module_utils._directory.base import DirectoryError
 from ansible_collections.macfleet.credsync.plugins.module_utils._directory.module import (
     USER_SPEC, DirectoryModule, duplicate_problems)
 from ansible_collections.macfleet.credsync.plugins.module_utils._common.passwords import PasswordError, check_password
@@ -475,6 +478,14 @@ def password_problems(dm):
     return problems
 
 
+def unlocked_first(exc):
+    """The failure of a reset whose unlock (Okta's, sent first) was made: the account stays unlocked, so changed."""
+    failure = DirectoryError("the account was unlocked, but %s" % exc, exc.status)
+    failure.outcome = getattr(exc, "outcome", None) or "failed"
+    failure.changed = True
+    return failure
+
+
 def main():
     spec = dict(USER_SPEC)
     spec.update(
@@ -528,11 +539,16 @@ def main():
             return outcome
         if unlocked and unlock_first:
             directory.unlock(user)
-        if generate:
-            outcome.update(directory.set_temporary_password(user))
-            dm.add_secret(outcome["temporary_password"])
-        else:
-            outcome.update(directory.set_password(user, wanted[identifier], temporary=temporary))
+        try:
+            if generate:
+                outcome.update(directory.set_temporary_password(user))
+                dm.add_secret(outcome["temporary_password"])
+            else:
+                outcome.update(directory.set_password(user, wanted[identifier], temporary=temporary))
+        except DirectoryError as exc:
+            if not (unlocked and unlock_first):
+                raise
+            raise unlocked_first(exc)
         if unlocked and not unlock_first:
             directory.unlock(user, result=outcome)
         return outcome

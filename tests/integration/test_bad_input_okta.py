@@ -31,6 +31,14 @@ PASSWORD_CASES = [
     ("org_url_ftp", lambda u, s: {"org_url": "ftp://example.okta.com"}, True, ["org_url", "https"], False),
     ("org_url_with_path", lambda u, s: {"org_url": s.url + "/api/v1"}, True, ["org_url", "path"], False),
     ("org_url_with_query", lambda u, s: {"org_url": s.url + "?x=1"}, True, ["org_url", "query"], False),
+    ("org_url_admin_console", lambda u, s: {"org_url": "https://example-admin.okta.com"}, True,
+     ["org_url", "-admin"], False),
+    ("org_url_placeholder", lambda u, s: {"org_url": "https://{yourOktaDomain}"}, True, ["org_url", "placeholder"],
+     False),
+    ("org_url_scheme_twice", lambda u, s: {"org_url": "https://https://example.okta.com"}, True,
+     ["org_url", "://"], False),
+    ("org_url_com_com", lambda u, s: {"org_url": "https://example.okta.com.com"}, True, ["org_url", ".com.com"],
+     False),
     ("no_credentials", lambda u, s: {"api_token": None}, True, ["api_token", "client_id"], False),
     ("token_and_app", lambda u, s: {"client_id": s.client_id, "private_key": s.private_key_pem}, True,
      ["mutually exclusive"], False),
@@ -65,6 +73,8 @@ PASSWORD_CASES = [
     ("temporary_for_a_staged_user", lambda u, s: {"user": u.staged.login, "temporary": True}, True,
      ["STAGED", "temporary"], True),
     ("directory_sourced_user", lambda u, s: {"user": u.ad.login}, True, ["ACTIVE_DIRECTORY"], True),
+    ("deprovisioned_user", lambda u, s: {"user": u.gone.id}, True, ["DEPROVISIONED"], True),
+    ("user_me", lambda u, s: {"user": "me"}, True, ["'me'", "API token", "login or id"], False),
     # Good inputs beside the bad ones.
     ("good_single", lambda u, s: {}, False, [], True),
     ("good_list", lambda u, s: {"user": None, "password": None, "passwords": [
@@ -85,7 +95,7 @@ def sim():
 def _users(sim_):  # pylint: disable=redefined-outer-name
     made = {}
     for which, fields in (("a", {}), ("b", {}), ("staged", {"status": "STAGED"}),
-                          ("ad", {"provider": "ACTIVE_DIRECTORY"})):
+                          ("ad", {"provider": "ACTIVE_DIRECTORY"}), ("gone", {"status": "DEPROVISIONED"})):
         login = "bio%05d.%s@example.com" % (next(_serial), secrets.token_hex(2))
         sim_.add_user(login, password=good_password(), **fields)
         made[which] = types.SimpleNamespace(login=login, id=sim_.user_id(login))
@@ -131,7 +141,7 @@ def batch(sim, ansible_module):  # pylint: disable=redefined-outer-name
         if result.get("exception") == "(traceback unavailable)":
             del result["exception"]
         users = users_of[name]
-        ids = {getattr(users, which).id for which in ("a", "b", "staged", "ad")}
+        ids = {getattr(users, which).id for which in ("a", "b", "staged", "ad", "gone")}
         wrote = any(write["user_id"] in ids for write in sim.writes())
         contacted = any(call["user_id"] in ids or users.a.login in (call["path"] or "") for call in sim.calls())
         verdicts[name] = (badinput_lib.verdict(case, result, run.output, wrote=wrote), contacted, result)

@@ -193,13 +193,17 @@ def test_directory_sourced_and_unexpirable_users_are_refused_before_any_write(ok
     ad_user = okta.user(provider="ACTIVE_DIRECTORY")
     staged = okta.user(status="STAGED")
     locked = okta.user(locked=True)
+    gone = okta.user(status="DEPROVISIONED")
     results = okta.run_cases("directory_password", {
         "ad": {"user": ad_user.login, "password": okta.password()},
         "staged": {"user": staged.login, "password": okta.password(), "temporary": True},
-        "locked": {"user": locked.login, "password": okta.password(), "temporary": True}})
+        "locked": {"user": locked.login, "password": okta.password(), "temporary": True},
+        "deprovisioned": {"user": gone.id, "password": okta.password()}})
     assert_failed(results["ad"], "ACTIVE_DIRECTORY", "provider: ad")
     assert_failed(results["staged"], "STAGED", "temporary")
     assert_failed(results["locked"], "locked out", "unlock: true")
+    assert_failed(results["deprovisioned"], "DEPROVISIONED", "activate the user first")
+    assert results["deprovisioned"]["outcome"] == "failed" and not results["deprovisioned"]["changed"]
     assert okta.count(*WRITES) == 0
 
 
@@ -216,6 +220,26 @@ def test_history_refusal_of_the_password_just_set_is_already_set(okta):
         assert_failed(stale, "used too recently")
     finally:
         okta.sim.set_password_policy(age={"historyCount": 0})
+
+
+def test_a_reset_refused_after_the_unlock_says_the_account_was_unlocked(okta):
+    ivan, judy = okta.user(locked=True), okta.user(locked=True)
+    okta.sim.set_password_policy(age={"minAgeMinutes": 60})  # their passwords were set just now: Okta refuses
+    try:
+        results = okta.run_cases("directory_password", {
+            "one": {"user": ivan.login, "password": okta.password(), "unlock": True},
+            "many": {"users": [judy.login], "password": okta.password(), "unlock": True}})
+    finally:
+        okta.sim.set_password_policy(age={"minAgeMinutes": 0})
+    one, many = results["one"], results["many"]["results"][0]
+    assert_failed(one, "the account was unlocked, but", "minimum password age")
+    assert one["changed"] is True and one["outcome"] == "failed"
+    assert many["failed"] and many["changed"] is True and many["outcome"] == "failed"
+    assert "the account was unlocked" in many["msg"] and results["many"]["summary"]["changed"] == 1
+    for user in (ivan, judy):
+        assert okta.sim.user_state(user.login)["status"] == "ACTIVE"
+        assert okta.sim.check_password(user.login, user.password)
+        assert [w["operation"] for w in okta.sim.writes(user.login)] == ["unlock"]
 
 
 def test_check_mode_resolves_and_checks_but_sends_nothing(okta):

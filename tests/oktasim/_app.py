@@ -419,6 +419,10 @@ class App(HttpApp):
 
     def update_user(self, params, query, body, replace=False):
         user = self._user(params["id"])
+        if user.status == "DEPROVISIONED":
+            # The spec: a DEPROVISIONED user's profile can be updated only with the org's "Edit Deactivated User
+            # Profile Updates" option (off here); its credentials never. Status code and errorCode unconfirmed.
+            raise not_allowed()
         unknown = sorted(set(body) - {"credentials", "profile", "realmId", "type"})
         if unknown:
             raise invalid(unknown[0], ["%s: the property is not defined" % unknown[0]])

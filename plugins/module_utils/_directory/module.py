@@ -128,6 +128,23 @@ def _url_problem(value):
     return None
 
 
+def _org_url_mistakes(org_url):
+    """The org URL mistakes Okta's SDKs refuse (config_validator): a placeholder, the Admin Console's -admin host,
+    a doubled scheme or .com."""
+    problems = []
+    host = (urlsplit(org_url).hostname or "") if org_url.count("://") == 1 else ""
+    if "{" in org_url or "}" in org_url:
+        problems.append("org_url still holds a placeholder such as {yourOktaDomain}")
+    if org_url.count("://") > 1:
+        problems.append("org_url holds :// twice")
+    if "-admin." in host:
+        problems.append("org_url is the Admin Console's address (-admin); give the org's, such as "
+                        "https://example.okta.com")
+    if host.endswith(".com.com"):
+        problems.append("org_url ends in .com.com")
+    return problems
+
+
 def _okta_problems(params):
     """Okta's own option rules: an org URL, one way to authenticate, a usable key and scopes."""
     problems = []
@@ -135,6 +152,8 @@ def _okta_problems(params):
         problems.append("org_url is required with provider okta (such as https://example.okta.com)")
     elif urlsplit(params["org_url"]).path.rstrip("/") not in ("",):
         problems.append("org_url must be the org's URL alone (such as https://example.okta.com), without a path")
+    if params.get("org_url"):
+        problems += _org_url_mistakes(params["org_url"])
     if params.get("api_token") and (params.get("client_id") or params.get("private_key")):
         problems.append("api_token and client_id/private_key are mutually exclusive: give an API token (SSWS) or an "
                         "OAuth service app")
@@ -419,7 +438,8 @@ class DirectoryModule:
                 # What became of the change: failed (not made), unknown (may or may not be), or set when only a
                 # later step (the expiry, the unlock) failed.
                 entry["outcome"] = getattr(error, "outcome", None) or "failed"
-                entry["changed"] = entry["outcome"] == "set"
+                # changed: set, or an earlier step of the user's run was made (Okta's unlock before the password).
+                entry["changed"] = entry["outcome"] == "set" or getattr(error, "changed", False) is True
             else:
                 entry.update(value)
                 if entry.get("note"):

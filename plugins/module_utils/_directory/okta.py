@@ -200,20 +200,27 @@ class OktaClient(HttpClient):
     # -- paging ---------------------------------------------------------------------------
     def pages(self, path, params=None):
         """Every item of a list, page after page by the Link header's rel="next" (its cursor is opaque)."""
-        url, query = path, params
+        url, query, seen = path, params, set()
         while url:
             items, headers = self.request("GET", url, params=query, with_headers=True)
             if not isinstance(items, list):
                 raise DirectoryError("GET %s: the answer is not a list" % urlsplit(url).path)
             yield from items
+            seen.add(url)
             url, query = self._next_link(headers.get("Link")), None
+            if url in seen:
+                # A cursor that leads back to a page already read would page forever (and list users twice).
+                raise DirectoryError("GET %s: the next page's link leads back to a page already read; paging "
+                                     "stopped" % urlsplit(url).path)
 
     def _next_link(self, header):
         for link in parse_header_links(header) if header else []:
             if link.get("rel") == "next" and link.get("url"):
                 # Only a link to this org is followed: the credentials go with it.
-                if urlsplit(link["url"]).netloc != urlsplit(self.base_url).netloc:
-                    raise DirectoryError("the next page's link points away from the org URL; not followed")
+                target, org = urlsplit(link["url"]), urlsplit(self.base_url)
+                if (target.scheme.lower(), target.netloc.lower()) != (org.scheme.lower(), org.netloc.lower()):
+                    raise DirectoryError("the next page's link points away from the org URL (another host or "
+                                         "scheme); not followed")
                 return link["url"]
         return None
 
@@ -261,6 +268,8 @@ class OktaDirectory(ReadBackWrites):
     # -- users ----------------------------------------------------------------------------
     def find_user(self, identifier):
         """One user by id, login, or a login's short name (the part before @) that names one user."""
+        if _is_me(identifier):
+            raise _me_refused(identifier)
         try:
             return _record(self.client.request("GET", "/api/v1/users/" + quote(identifier, safe="")) or {})
         except DirectoryError as exc:
@@ -294,6 +303,9 @@ class OktaDirectory(ReadBackWrites):
             index[login] = user
             short.setdefault(login.split("@")[0], []).append(user)
         for identifier in identifiers:
+            if _is_me(identifier):
+                resolved[identifier] = _me_refused(identifier)
+                continue
             key = identifier if _USER_ID.match(identifier) else identifier.lower()
             user = index.get(key)
             if user is None and "@" not in key and len(short.get(key, [])) == 1:
@@ -353,6 +365,10 @@ class OktaDirectory(ReadBackWrites):
 
     def check_reset(self, user, temporary, unlock):
         """What the later steps of a reset need, known before anything is written."""
+        if user["status"] == "DEPROVISIONED":
+            # Okta updates a deactivated user only where the org allows profile edits, never its password.
+            raise DirectoryError("the user is DEPROVISIONED (deactivated) and cannot sign in: Okta does not set the "
+                                 "password of a deactivated user; activate the user first")
         if not temporary:
             return
         status = "ACTIVE" if user["account_locked"] and unlock else user["status"]
@@ -415,6 +431,16 @@ class OktaDirectory(ReadBackWrites):
         """POST .../lifecycle/unlock (LOCKED_OUT to ACTIVE); Okta unlocks only Okta-sourced users."""
         _okta_sourced(user, "unlock it")
         super(OktaDirectory, self).unlock(user, result)
+
+
+def _is_me(identifier):
+    return identifier.strip().lower() == "me"
+
+
+def _me_refused(identifier):
+    """GET /api/v1/users/me is the admin the API token belongs to, never a login's short name: refused, not read."""
+    return DirectoryError("%r is refused: Okta reads it as the admin the API token belongs to, not as a user's login "
+                          "short name; give the user's login or id" % identifier)
 
 
 def _provider_of(policy):

@@ -133,6 +133,41 @@ def test_a_next_link_to_another_host_is_not_followed():
     assert client._next_link('<https://example.okta.com/api/v1/users>; rel="self"') is None  # pylint: disable=protected-access
 
 
+def test_a_next_link_over_plain_http_is_not_followed():
+    client = okta.OktaClient("https://example.okta.com", api_token="t" * 20)
+    with pytest.raises(base.DirectoryError, match="points away"):
+        client._next_link('<http://example.okta.com/api/v1/users?after=x>; rel="next"')  # pylint: disable=protected-access
+
+
+class _LoopingPages(okta.OktaClient):
+    """Answers every page with one user and a next link that leads back to the second page."""
+
+    def request(self, method, path, params=None, body=None, write=False, with_headers=False):
+        self.calls += 1
+        link = '<https://example.okta.com/api/v1/users?after=c2&limit=1>; rel="next"'
+        return [{"id": "00u%017d" % self.calls, "profile": {"login": "u%d@example.com" % self.calls}}], {"Link": link}
+
+
+def test_a_next_link_back_to_a_page_already_read_stops_paging():
+    client = _LoopingPages("https://example.okta.com", api_token="t" * 20)
+    with pytest.raises(base.DirectoryError, match="leads back to a page already read"):
+        list(okta.OktaDirectory(client).iter_users())
+    assert client.calls == 2
+
+
+def test_me_names_the_token_owner_and_is_refused_unread_in_both_lookups():
+    with OktaSim() as sim:
+        sim.seed_users(12)
+        sim.add_user("me@example.com", password="Me-Pass-1234!")
+        directory = okta.OktaDirectory(okta.OktaClient(sim.url, api_token=sim.api_token, timeout=10))
+        few = directory.resolve(["me", "user00001"])
+        assert isinstance(few["me"], base.DirectoryError) and "API token" in str(few["me"])
+        assert sim.call_count("GET /api/v1/users/{id}") == 1  # user00001 only: "me" is never sent
+        many = directory.resolve(["ME"] + ["user%05d" % i for i in range(1, 12)])
+        assert isinstance(many["ME"], base.DirectoryError) and many["user00011"]["username"] == "user00011@example.com"
+        assert directory.resolve(["me@example.com"])["me@example.com"]["username"] == "me@example.com"
+
+
 # --- keys and errors ----------------------------------------------------------------------------
 
 

@@ -231,6 +231,16 @@ def test_lifecycle_expire_temp_password_unlock(sim, api):
     assert api.post(sim.url + "/api/v1/users/user00031/lifecycle/reset_password").status_code == 400  # sendEmail
 
 
+def test_a_deactivated_user_is_not_updated(sim, api):
+    sim.add_user("gone@example.com", password=PASSWORD, status="DEPROVISIONED")
+    url = sim.url + "/api/v1/users/gone@example.com"
+    answer = api.post(url + "?strict=true", json={"credentials": {"password": {"value": "Other-Pass-2!"}}})
+    assert answer.status_code == 403 and answer.json()["errorCode"] == "E0000038"
+    assert api.put(url, json={"profile": {"login": "gone@example.com", "email": "gone@example.com",
+                                          "firstName": "G", "lastName": "One"}}).status_code == 403
+    assert sim.check_password("gone@example.com", PASSWORD) and not sim.writes("gone@example.com")
+
+
 def test_unlock_refuses_directory_sourced_users(sim, api):
     sim.add_user("ad-user@example.com", password=PASSWORD, provider="ACTIVE_DIRECTORY", status="LOCKED_OUT")
     assert api.post(sim.url + "/api/v1/users/ad-user@example.com/lifecycle/unlock").status_code == 403
