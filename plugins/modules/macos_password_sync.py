@@ -60,8 +60,12 @@ options:
       - Candidate previous passwords, for example the user's password history kept in a vault, when it is not
         known which one each store still holds.
       - Tried in the order given against each store - the local password, FileVault and the login keychain
-        separately, since they can hold different ones. For FileVault and the keychain the candidate that opened
-        the local password is tried first (the likeliest). A store that opens with O(password) is not tried.
+        separately, since they can hold different ones. The stores of one Mac move together, so the candidate that
+        opened one store is tried first on the next (the likeliest). FileVault is searched first when its budget
+        reaches O(password) and every candidate (up to two candidates - a wrong passphrase costs no failed login),
+        and the local password then starts from the candidate FileVault opened with; with a longer list the local
+        password is searched first and FileVault and the keychain start from its candidate. A store that opens
+        with O(password) is not tried.
       - Each store is tried only within its failure budget. For the local password that is the account's lockout
         policy (C(pwpolicy -getaccountpolicies), the user's and the global one, the lowest threshold wins), less
         the failed logins already on record, less one kept back for the check after the change - the run never
@@ -107,8 +111,10 @@ options:
         create at the next login.
       - V(new) moves it aside next to itself as C(login_replaced_<UTC time>.keychain-db) (nothing is deleted; the
         user can still open it in Keychain Access with the old password) and creates a new login keychain.
-        Refused, before anything is written, while the user is logged in - a keychain a live session holds is
-        never moved aside or recreated.
+        Refused while the user is logged in - a keychain a live session holds is never moved aside or recreated.
+        The refusal comes before anything is written, except for a keychain the session keeps unlocked, which
+        cannot be tested - it is re-keyed in place once the local password has changed from a previous password,
+        and when none of them re-keys it the run fails then, leaving the keychain as it was.
       - V(fail) stops before anything is written.
       - Default V(leave) while the user is logged in (see RV(logged_in)), V(new) otherwise. A value given always
         wins.

@@ -21,9 +21,11 @@ PASSWORDS = [NEW, SERVICE_PASSWORD] + H
 ITEMS = 3
 
 
-def mac(login, filevault=True, keychain=None, logged_in=False, max_failed=None, failed=0):
+def mac(login, filevault=True, keychain=None, logged_in=False, max_failed=None, failed=0, user_max_failed=None):
     user = {"name": USER, "password": login, "filevault": filevault, "preboot": True, "logged_in": logged_in,
             "failed_logins": failed, "keychain": {"password": keychain or login, "items": ITEMS}}
+    if user_max_failed:
+        user["max_failed_logins"] = user_max_failed  # the user's own policy; the global one applies too
     scenario = {"users": [user]}
     if max_failed:
         scenario["policy"] = {"max_failed_logins": max_failed}
@@ -65,6 +67,9 @@ CASES = [
     Case("budget_stops_login_no_admin", mac(H[3], max_failed=5, failed=2),
          {"previous_passwords": H[:4]}, message="4 more not tried: alice is locked out after 5 failed logins and ",
          limit=5),
+    # The global policy is the stricter: a user policy does not replace it (the lowest threshold locks).
+    Case("global_policy_stricter_than_the_users", mac(H[3], max_failed=4, user_max_failed=10),
+         {"previous_passwords": H[:4]}, message="alice is locked out after 4 failed logins and ", limit=4),
     Case("one_wrong_check_from_lockout", mac(H[0], max_failed=5, failed=4),
          {"previous_passwords": H[:2]}, message="one more wrong password could lock the account out", limit=5),
     # Already locked out: reported as the lockout it is (the password_sync role's rescue unlocks and runs again).

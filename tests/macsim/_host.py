@@ -187,6 +187,8 @@ def create_host(root, scenario=None, python=None, target_python=None, seed=None)
         _new_user(state, rng, service, 499, home_root)
     for spec in scenario.get("users", []):
         _new_user(state, rng, spec, uid, home_root)
+        if spec.get("max_failed_logins"):  # the user's own policy (pwpolicy -u U), applied with the global one
+            state["policy"]["users"][spec["name"]] = {"maxFailedLoginAttempts": int(spec["max_failed_logins"])}
         uid += 1
     state["users"]["root"] = {
         "RecordName": "root", "RealName": "System Administrator", "UniqueID": 0,

@@ -326,7 +326,9 @@ class PasswordSync:
             # updatePreboot that exited with an error changed nothing; one killed half-way may have.
             refused = isinstance(exc, ToolError) and exc.result is not None and exc.result.rc > 0
             unchanged = isinstance(exc, _StepRefused) or (step == "preboot" and refused)
-            if "filevault" not in self.changed and self._filevault_moved():
+            # A FileVault step refused was just checked: it does not open with the password.
+            known = step == "filevault" and isinstance(exc, _StepRefused)
+            if "filevault" not in self.changed and not known and self._filevault_moved():
                 self.changed.append("filevault")  # e.g. a reset that moved FileVault, then failed
             # Nothing changed: put the marker back. A Preboot-only run found Preboot stale, and the old
             # times keep it so whatever updatePreboot did, so a re-run refreshes it again.
@@ -340,6 +342,8 @@ class PasswordSync:
         cannot be told, it may have moved)."""
         if self.before["filevault"] in (IN_SYNC, SKIPPED, NOT_APPLICABLE):
             return False
+        if not self.filevault.budget.may_try(first=True):
+            return True  # no wrong passphrase left to risk on finding out
         try:
             return self.filevault.opens(self.password)
         except ToolError:
@@ -387,8 +391,12 @@ class PasswordSync:
             raise _StepRefused("the local password did not change: %s was refused" % how)
 
     def _apply_filevault(self):
-        if self.filevault.opens(self.password):
-            return  # carried by the login change
+        # Carried by the login change? Asked when that is the plan, or when a wrong answer still leaves the one kept
+        # back for the check after this step's write: inspect() may have spent the rest of the Secure Enclave's
+        # budget, and an admin reset of a FileVault that already took the password changes nothing.
+        asks = self.plan["filevault"] == "follows_login" or self.filevault.budget.may_try()
+        if asks and self.filevault.opens(self.password):
+            return
         old = self._old(self.filevault)
         if old is not None and self.filevault.opens(old):
             result = self.filevault.change(old, self.password)
@@ -398,6 +406,12 @@ class PasswordSync:
                 self._require_admin("FileVault did not follow the local password")
             except CredentialError as exc:
                 raise _StepRefused(str(exc))  # refused before its write
+            if not self.filevault.budget.may_try(first=True):
+                # The reset could not be checked without a wrong passphrase past the budget (a successful unlock
+                # of the old passphrase, the other branch, would have reset the Secure Enclave's count).
+                raise _StepRefused("FileVault did not follow the local password, and checking an admin reset could "
+                                   "cost one wrong passphrase more than %s allows: run again to reset it"
+                                   % self.filevault.budget.why)
             result = self.login.admin_reset(self.password, self.admin_user, self.admin_password)
             how = "sysadminctl -resetPasswordFor"
         if not self.filevault.opens(self.password):

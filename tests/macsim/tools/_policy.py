@@ -13,11 +13,11 @@ def _as_int(value, default=0):
         return default
 
 
-def effective_policy(host, name):
-    """Global policy overlaid with the user's own (pwpolicy -u U -setaccountpolicies)."""
-    policy = dict(host.data["policy"]["global"])
-    policy.update(host.data["policy"]["users"].get(name, {}))
-    return policy
+def applicable_policies(host, name):
+    """The global policy and the user's own (pwpolicy -u U -setaccountpolicies). Open Directory evaluates every
+    account policy that applies to the user and refuses when any one of them fails, so a user policy does not
+    replace the global one: the lowest threshold locks (docs/macos-candidates.md)."""
+    return [host.data["policy"]["global"], host.data["policy"]["users"].get(name, {})]
 
 
 def failed_count(user):
@@ -25,17 +25,20 @@ def failed_count(user):
 
 
 def is_locked_out(host, name):
-    """True when failed attempts reached the threshold and the reset window has not passed."""
+    """True when the failed attempts reached the threshold of any policy that applies and its reset window has not
+    passed."""
     user = host.user(name)
-    policy = effective_policy(host, name)
-    limit = _as_int(policy.get("maxFailedLoginAttempts", policy.get(MAX_FAILED)), 0)
-    if not limit or failed_count(user) < limit:
-        return False
-    reset = policy.get(RESET_MINUTES)
-    if reset:
+    for policy in applicable_policies(host, name):
+        limit = _as_int(policy.get("maxFailedLoginAttempts", policy.get(MAX_FAILED)), 0)
+        if not limit or failed_count(user) < limit:
+            continue
+        reset = policy.get(RESET_MINUTES)
+        if not reset:
+            return True
         since = time.time() - float(user["accountPolicyData"].get("failedLoginTimestamp") or 0)
-        return since < float(reset) * 60
-    return True
+        if since < float(reset) * 60:
+            return True
+    return False
 
 
 def record_attempt(host, name, success):

@@ -128,3 +128,22 @@ def test_dscacheutil(host, run):
     result = run(host, "dscacheutil", "-q", "user", "-a", "name", "alice")
     assert "name: alice" in result.stdout and "uid: 501" in result.stdout
     assert run(host, "dscacheutil", "-q").rc != 0
+
+
+@pytest.mark.parametrize("global_limit, user_limit", [(2, 10), (10, 2)])
+def test_pwpolicy_global_and_user_policies_both_apply(host, run, tmp_path, global_limit, user_limit):
+    """A user policy does not replace the global one: Open Directory refuses when any policy fails, so the lowest
+    threshold locks, whichever level sets it."""
+    assert run(host, "pwpolicy", "-setglobalpolicy", "maxFailedLoginAttempts=%d" % global_limit).rc == 0
+    document = {"policyCategoryAuthentication": [{
+        "policyContent": "(policyAttributeFailedAuthentications < policyAttributeMaximumFailedAuthentications)",
+        "policyIdentifier": "com.apple.maximumFailedLoginAttempts",
+        "policyParameters": {"policyAttributeMaximumFailedAuthentications": user_limit}}]}
+    path = tmp_path / "policy.plist"
+    path.write_bytes(plistlib.dumps(document))
+    assert run(host, "pwpolicy", "-u", "alice", "-setaccountpolicies", str(path)).rc == 0
+    run(host, "dscl", ".", "-authonly", "alice", "wrong")
+    assert "Policy allows" in run(host, "pwpolicy", "-u", "alice", "-authentication-allowed").stdout
+    run(host, "dscl", ".", "-authonly", "alice", "wrong")
+    assert run(host, "dscl", ".", "-authonly", "alice", "Alice-Pass-1").rc == 87
+    assert "Policy allows" not in run(host, "pwpolicy", "-u", "alice", "-authentication-allowed").stdout

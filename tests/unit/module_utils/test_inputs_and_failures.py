@@ -149,3 +149,50 @@ def test_failed_update_preboot_alone_leaves_the_marker_as_found(make_host):
     assert [plan[s] for s in ("login", "filevault", "keychain", "preboot")] == ["none", "none", "none", "update"]
     assert "no store was changed" in message and "the Preboot marker is as it was" in message
     assert _marker(host) == marker
+
+
+# -- the Secure Enclave's budget during apply ------------------------------------------------------------------
+HISTORY = ["History-Pass-0", "History-Pass-1", "History-Pass-2", "History-Pass-3"]
+APPLY_HISTORY = """
+runner = ToolRunner(secrets=[NEW, SVC] + HISTORY)
+sync = PasswordSync(runner, "alice", NEW, previous_passwords=HISTORY, admin_user="_jumpcloudserviceaccount",
+                    admin_password=SVC)
+sync.inspect()
+plan = sync.make_plan()
+try:
+    sync.apply()
+    message = None
+except CredentialError as exc:
+    message = str(exc)
+print(json.dumps([plan, message, sync.filevault.budget.failures]))
+"""
+
+
+def _apply_history(host):
+    script = PRELUDE + "NEW, SVC, HISTORY = %s, %s, %s\n" % (json.dumps(NEW), json.dumps(SVC), json.dumps(HISTORY))
+    proc = run_on_python39(script + textwrap.dedent(APPLY_HISTORY), env=host.env())
+    assert proc.returncode == 0, proc.stderr.decode()
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def _wrong_passphrases(host):
+    return len([r for r in host.audit() if r["tool"] == "diskutil" and "unlockVolume" in r["argv"] and r["exit"]])
+
+
+@pytest.mark.parametrize("reset_fails", [False, True])
+def test_filevault_admin_reset_stays_inside_the_secure_enclave_budget(make_host, reset_fails):
+    """No candidate opens FileVault: inspect() spends three wrong passphrases (one of the four kept back). The admin
+    reset is then checked with the one kept back, with no wrong "is it carried already?" check before it: a reset
+    that did not take costs the fourth, never a fifth (the Secure Enclave delays the fifth)."""
+    host = make_host({"users": [{"name": "alice", "password": NEW, "filevault": "Lost-Pass-9"}]})
+    if reset_fails:
+        host.add_fault(mode="fail", tool="sysadminctl", command="-resetPasswordFor", kind="write")
+    plan, message, failures = _apply_history(host)
+    assert plan["login"] == "none" and plan["filevault"] == "admin_reset"
+    if reset_fails:
+        assert message.startswith("FileVault still does not open with the new password after sysadminctl")
+        assert "changed by this run" not in message  # the check just made says so: no guess, no further check
+        assert not host.filevault_ok("alice", NEW)
+    else:
+        assert message is None and host.filevault_ok("alice", NEW)
+    assert _wrong_passphrases(host) == failures == (4 if reset_fails else 3)
