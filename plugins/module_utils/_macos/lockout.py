@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type  # pylint: disable=invalid-name
 
 import plistlib
+import re
 
 from .candidates import FailureBudget
 from .runner import ToolError
@@ -19,6 +20,9 @@ from .runner import ToolError
 # pwpolicy's account policy parameter for the lockout threshold (com.apple.maximumFailedLoginAttempts and MDM
 # passcode payloads' maxFailedAttempts both land here).
 MAX_FAILED = "policyAttributeMaximumFailedAuthentications"
+# The attribute a lockout rule compares (policyContent), and a comparison of it with a parameter or a number.
+FAILED = "policyAttributeFailedAuthentications"
+_COMPARISON = re.compile(FAILED + r"\s*(<=|<)\s*([A-Za-z]+|[0-9]+)")
 # Wrong local passwords a run allows itself when the lockout policy cannot be read: the directory password and
 # one previous password, what the module tried before candidates existed.
 UNREADABLE_POLICY_FAILURES = 2
@@ -43,11 +47,39 @@ def policy_thresholds(text):
         return None
     for category in document.values():
         for entry in category if isinstance(category, list) else []:
-            parameters = entry.get("policyParameters") if isinstance(entry, dict) else None
-            value = parameters.get(MAX_FAILED) if isinstance(parameters, dict) else None
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                thresholds.append(int(value))
+            found = _entry_thresholds(entry) if isinstance(entry, dict) else []
+            if found is None:
+                return None
+            thresholds.extend(found)
     return thresholds
+
+
+def _number(value):
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+
+def _entry_thresholds(entry):
+    """The thresholds one policy entry sets: from its parameter, or from a number written into its content
+    (a hand-made policy such as `policyAttributeFailedAuthentications < 5`). None when the content limits failed
+    logins in a way this cannot read, so that the caller risks no more than it would without a policy."""
+    parameters = entry.get("policyParameters")
+    parameters = parameters if isinstance(parameters, dict) else {}
+    thresholds = []
+    if _number(parameters.get(MAX_FAILED)):
+        thresholds.append(_number(parameters.get(MAX_FAILED)))
+    content = entry.get("policyContent")
+    if not isinstance(content, str) or FAILED not in content:
+        return thresholds
+    comparisons = _COMPARISON.findall(content)
+    if not comparisons:
+        return None
+    for operator, limit in comparisons:
+        limit = int(limit) if limit.isdigit() else _number(parameters.get(limit))
+        if limit is None:
+            return None
+        # `failed < N` locks at N failures, `failed <= N` at N + 1.
+        thresholds.append(limit + 1 if operator == "<=" else limit)
+    return [min(thresholds)] if thresholds else []
 
 
 class Lockout:

@@ -48,6 +48,27 @@ def test_policy_thresholds_read_from_pwpolicy_output():
     assert policy_thresholds("Getting account policies for user <alice>\n<plist><dict><key>") is None
 
 
+def _policy_with(content, parameters=""):
+    return POLICY.replace(
+        "(policyAttributeFailedAuthentications &lt; policyAttributeMaximumFailedAuthentications)", content).replace(
+        "<integer>%d</integer>", parameters).replace("<key>policyAttributeMaximumFailedAuthentications</key>\n", "")
+
+
+def test_a_threshold_written_into_the_policy_content_is_read_and_one_not_understood_is_unreadable():
+    # A hand-made policy may compare with a number instead of the parameter: it locks all the same.
+    assert policy_thresholds(_policy_with("(policyAttributeFailedAuthentications &lt; 4)")) == [4]
+    assert policy_thresholds(_policy_with("policyAttributeFailedAuthentications &lt;= 4")) == [5]
+    # Both a literal and the parameter: the lower locks first.
+    assert policy_thresholds(POLICY.replace("&lt; policyAttributeMaximumFailedAuthentications)",
+                                            "&lt; policyAttributeMaximumFailedAuthentications) and "
+                                            "(policyAttributeFailedAuthentications &lt; 3)") % 7) == [3]
+    # Content that limits failed logins in a form not understood: unreadable (the cautious budget), not "no limit".
+    assert policy_thresholds(_policy_with("policyAttributeFailedAuthentications != 9")) is None
+    assert policy_thresholds(_policy_with("(policyAttributeFailedAuthentications &lt; policyAttributeSomethingElse)")) is None
+    # A policy about something else sets no threshold.
+    assert policy_thresholds(_policy_with("policyAttributePassword matches '.{8,}'")) == []
+
+
 def opener(right, log):
     def opens(password):
         log.append(password)
