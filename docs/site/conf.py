@@ -39,7 +39,7 @@ ANSIBLE_OBJECTS = [
     ("ansible_collections.ansible.builtin.%s_module" % name, "std:label",
      "collections/ansible/builtin/%s_module.html#ansible-collections-ansible-builtin-%s-module" % (name, name),
      "ansible.builtin.%s module" % name)
-    for name in ("fail", "set_fact")
+    for name in ("fail", "include_vars", "set_fact")
 ] + [
     # The inventory cache's settings (the inventory_cache documentation fragment).
     (name, "std:envvar", "%s#envvar-%s" % (_CONFIG, name), "-")

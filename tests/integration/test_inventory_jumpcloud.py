@@ -196,6 +196,15 @@ def test_compose_keyed_groups_groups_strict(tmp_path, sim, small):
     assert small
 
 
+def _config_with(tmp_path, sim, options, name):
+    """The working config with `options` laid over it (None removes an option), written as `name`."""
+    config = json.loads(open(write_config(tmp_path, sim)).read())
+    config.update(options)
+    path = tmp_path / name
+    path.write_text(json.dumps({key: value for key, value in config.items() if value is not None}))
+    return str(path)
+
+
 @pytest.mark.parametrize("options, words", [
     ({"api_key": None}, "give api_key"),
     ({"client_id": "abc"}, "mutually exclusive"),
@@ -209,12 +218,7 @@ def test_compose_keyed_groups_groups_strict(tmp_path, sim, small):
     ({"online_windw": 5}, "online_windw is not an option of this plugin (did you mean online_window?)"),
 ])
 def test_bad_options_fail_clearly_before_any_call(tmp_path, sim, options, words):
-    config = json.loads(open(write_config(tmp_path, sim)).read())
-    config.update(options)
-    config = {key: value for key, value in config.items() if value is not None}
-    path = tmp_path / "bad.jumpcloud.yml"
-    path.write_text(json.dumps(config))
-    proc = inventory(tmp_path, str(path), env={"JUMPCLOUD_API_KEY": ""})
+    proc = inventory(tmp_path, _config_with(tmp_path, sim, options, "bad.jumpcloud.yml"), env={"JUMPCLOUD_API_KEY": ""})
     assert proc.returncode != 0 and words in proc.stderr, proc.stderr[-2000:]
     assert sim.call_count() == 0
     assert sim.api_key not in proc.stdout + proc.stderr and "bad\nkey" not in proc.stderr
@@ -228,12 +232,7 @@ def test_bad_options_fail_clearly_before_any_call(tmp_path, sim, options, words)
 ])
 def test_a_secret_of_the_wrong_shape_is_not_quoted(tmp_path, sim, options, words):
     """Ansible's own error for an option of the wrong type quotes the value: never for the key or the secret."""
-    config = json.loads(open(write_config(tmp_path, sim)).read())
-    config.update(options)
-    config = {key: value for key, value in config.items() if value is not None}
-    path = tmp_path / "shape.jumpcloud.yml"
-    path.write_text(json.dumps(config))
-    proc = inventory(tmp_path, str(path), args=("--list", "-vvv"))
+    proc = inventory(tmp_path, _config_with(tmp_path, sim, options, "shape.jumpcloud.yml"), args=("--list", "-vvv"))
     assert proc.returncode != 0 and words in proc.stderr, proc.stderr[-2000:]
     assert "SECRET" not in proc.stdout + proc.stderr and sim.call_count() == 0
 

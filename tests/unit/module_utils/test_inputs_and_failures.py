@@ -87,9 +87,8 @@ from ansible_collections.macfleet.credsync.plugins.module_utils._macos.runner im
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.account import CredentialError
 from ansible_collections.macfleet.credsync.plugins.module_utils._macos.sync import PasswordSync
 """
+# Inspect, plan and apply one PasswordSync on Python 3.9; prints [plan, the error or None, *extra].
 APPLY = """
-runner = ToolRunner(secrets=[OLD, NEW])
-sync = PasswordSync(runner, "alice", NEW, previous_password=OLD)
 sync.inspect()
 plan = sync.make_plan()
 try:
@@ -97,15 +96,21 @@ try:
     message = None
 except CredentialError as exc:
     message = str(exc)
-print(json.dumps([plan, message]))
+print(json.dumps([plan, message] + EXTRA()))
 """
 
 
-def _apply(host):
-    script = PRELUDE + "OLD, NEW = %s, %s\n" % (json.dumps(OLD), json.dumps(NEW)) + textwrap.dedent(APPLY)
+def _run_apply(host, values, setup, extra="[]"):
+    script = PRELUDE + "".join("%s = %s\n" % (name, json.dumps(value)) for name, value in values.items())
+    script += setup + "\nEXTRA = lambda: %s\n" % extra + textwrap.dedent(APPLY)
     proc = run_on_python39(script, env=host.env())
     assert proc.returncode == 0, proc.stderr.decode()
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def _apply(host):
+    return _run_apply(host, {"OLD": OLD, "NEW": NEW}, 'runner = ToolRunner(secrets=[OLD, NEW])\n'
+                      'sync = PasswordSync(runner, "alice", NEW, previous_password=OLD)')
 
 
 def _marker(host):
@@ -153,26 +158,14 @@ def test_failed_update_preboot_alone_leaves_the_marker_as_found(make_host):
 
 # -- the Secure Enclave's budget during apply ------------------------------------------------------------------
 HISTORY = ["History-Pass-0", "History-Pass-1", "History-Pass-2", "History-Pass-3"]
-APPLY_HISTORY = """
-runner = ToolRunner(secrets=[NEW, SVC] + HISTORY)
-sync = PasswordSync(runner, "alice", NEW, previous_passwords=HISTORY, admin_user="_jumpcloudserviceaccount",
-                    admin_password=SVC)
-sync.inspect()
-plan = sync.make_plan()
-try:
-    sync.apply()
-    message = None
-except CredentialError as exc:
-    message = str(exc)
-print(json.dumps([plan, message, sync.filevault.budget.failures]))
-"""
 
 
 def _apply_history(host):
-    script = PRELUDE + "NEW, SVC, HISTORY = %s, %s, %s\n" % (json.dumps(NEW), json.dumps(SVC), json.dumps(HISTORY))
-    proc = run_on_python39(script + textwrap.dedent(APPLY_HISTORY), env=host.env())
-    assert proc.returncode == 0, proc.stderr.decode()
-    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    return _run_apply(host, {"NEW": NEW, "SVC": SVC, "HISTORY": HISTORY},
+                      'runner = ToolRunner(secrets=[NEW, SVC] + HISTORY)\n'
+                      'sync = PasswordSync(runner, "alice", NEW, previous_passwords=HISTORY, '
+                      'admin_user="_jumpcloudserviceaccount", admin_password=SVC)',
+                      extra="[sync.filevault.budget.failures]")
 
 
 def _wrong_passphrases(host):
