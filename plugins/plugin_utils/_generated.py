@@ -68,6 +68,9 @@ def set_passwords(entries, users=None):
     if not isinstance(entries, dict):
         raise PasswordFileError("set_passwords: expected the mapping a password_file holds, got %s"
                                 % type(entries).__name__)
+    if isinstance(users, (str, bytes)) or not (users is None or isinstance(users, (list, tuple, set))):
+        # A user name given as text would be read letter by letter, and match nobody.
+        raise PasswordFileError("set_passwords: users must be a list of user names, got %s" % type(users).__name__)
     wanted = None if users is None else set(users)
     return {user: entry["password"] for user, entry in entries.items()
             if isinstance(entry, dict) and entry.get("state") == "set" and isinstance(entry.get("password"), str)

@@ -92,3 +92,5 @@ def test_set_passwords_keeps_only_users_set_and_the_filter_refuses_what_is_not_a
     assert set_passwords({}, users=["alice"]) == {}
     with pytest.raises(AnsibleFilterError, match="expected the mapping a password_file holds, got list"):
         set_passwords(["alice"])
+    with pytest.raises(AnsibleFilterError, match="users must be a list of user names, got str"):
+        set_passwords(entries, users="alice")
